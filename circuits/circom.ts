@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { ZkinferError } from '../protocol/errors.ts';
+
+const require = createRequire(import.meta.url);
+
+/** Version of the circom compiler inside the pinned circom2 package. */
+export const CIRCOM_VERSION = '2.2.3';
+
+export interface CircomRunOptions {
+  /** Directory holding the circuit and every file it includes (circom2 cannot read above it). */
+  readonly cwd: string;
+  /** Circuit file, relative to cwd. */
+  readonly file: string;
+  /** Output directory, relative to cwd. */
+  readonly outDir: string;
+  /** Optimisation level: 2 (default) eliminates all linear constraints. */
+  readonly optimize?: 0 | 1 | 2;
+}
+
+/**
+ * Compiles a circuit with the circom2 package (circom in WebAssembly) in a child process, so that
+ * the compiler's exit and memory stay out of ours. Throws CIRCOM_FAILED with circom's own message.
+ */
+export async function runCircom(options: CircomRunOptions): Promise<{ stdout: string; seconds: number }> {
+  const cli = require.resolve('circom2/cli.js');
+  const args = [
+    cli,
+    options.file,
+    '--r1cs',
+    '--wasm',
+    '--sym',
+    `--O${options.optimize ?? 2}`,
+    '-o',
+    options.outDir,
+  ];
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', (cause) =>
+      reject(new ZkinferError('CIRCOM_FAILED', `could not start circom: ${cause.message}`, { cause })),
+    );
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      // circom2 reports some errors on stdout and may exit 0 after printing them
+      const failed = code !== 0 || /error\[|previous errors were found/i.test(stdout + stderr);
+      if (failed) {
+        const text = stripAnsi(stderr + stdout).trim();
+        const firstError = text.split('\n').find((l) => /error/i.test(l)) ?? `exit code ${code}`;
+        reject(
+          new ZkinferError('CIRCOM_FAILED', `circom failed: ${firstError}`, { details: text.slice(0, 4000) }),
+        );
+      } else resolve({ stdout, seconds });
+    });
+  });
+}
+
+/** Removes terminal colour codes (circom colours its errors). */
+function stripAnsi(text: string): string {
+  const esc = String.fromCharCode(27);
+  return text
+    .split(esc)
+    .map((part, i) => (i === 0 ? part : part.replace(/^\[[0-9;]*m/, '')))
+    .join('');
+}

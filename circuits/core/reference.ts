@@ -1,0 +1,51 @@
+import type { QuantGraph } from './quantGraph.ts';
+
+/**
+ * The bit-exact integer executor: the circuit computes exactly these values (tested against the
+ * witness). Returns every tensor's values by quantized tensor id.
+ */
+export function runReference(graph: QuantGraph, input: readonly bigint[]): bigint[][] {
+  const values: bigint[][] = [];
+  values[graph.input.tensor] = [...input];
+  for (const node of graph.nodes) {
+    switch (node.kind) {
+      case 'linear': {
+        const ins = node.inputs.map((t) => values[t]!);
+        const out: bigint[] = [];
+        for (let r = 0; r < node.bias.length; r++) {
+          let acc = node.bias[r]!;
+          for (let e = node.rowPtr[r]!; e < node.rowPtr[r + 1]!; e++)
+            acc += node.w[e]! * ins[node.src[e]!]![node.idx[e]!]!;
+          out.push(acc);
+        }
+        values[node.output] = out;
+        break;
+      }
+      case 'rescale': {
+        const s = BigInt(node.shift);
+        values[node.output] = values[node.input]!.map((v) => {
+          const q = v >> s;
+          return node.relu && q < 0n ? 0n : q;
+        });
+        break;
+      }
+      case 'maxpool': {
+        const x = values[node.input]!;
+        values[node.output] = node.windows.map((w) =>
+          Array.from(w, (i) => x[i]!).reduce((a, b) => (b > a ? b : a)),
+        );
+        break;
+      }
+      case 'argmax': {
+        const x = values[node.input]!;
+        values[node.output] = node.groups.map((g) => {
+          let best = 0;
+          for (let k = 1; k < g.length; k++) if (x[g[k]!]! > x[g[best]!]!) best = k;
+          return BigInt(best);
+        });
+        break;
+      }
+    }
+  }
+  return values;
+}
