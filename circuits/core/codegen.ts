@@ -1,6 +1,6 @@
+import { argMaxCost, maxCost, planRescale, windowBits } from './cost.ts';
 import { inputsPerLimb, poseidonChain, publicLayout } from './publicSignals.ts';
 import type { QTensor, QuantGraph } from './quantGraph.ts';
-import { bitLength, signedBits } from './quantGraph.ts';
 
 /** Constraint count of circomlib's Poseidon(n), n = 1..16, measured with circom 2.2.3 --O2. */
 export const POSEIDON_CONSTRAINTS: readonly number[] = [
@@ -93,10 +93,17 @@ export function generateCircuit(
     } else if (node.kind === 'rescale') {
       const x = graph.tensors[node.input]!;
       for (let r = 0; r < n; r++) {
-        const { call, cost, bits } = rescaleCall(x, r, node.shift, node.relu);
-        constraints += cost;
-        maxBits = Math.max(maxBits, bits);
-        emit(`    ${name(out.id)}[${r}] <== ${call.replace('$', `${name(x.id)}[${r}]`)};`);
+        const plan = planRescale(x.lo[r]!, x.hi[r]!, node.shift, node.relu);
+        const ref = `${name(x.id)}[${r}]`;
+        const call =
+          plan.template === 'zero'
+            ? '0'
+            : plan.template === 'identity'
+              ? ref
+              : `${plan.template}(${plan.b}, ${node.shift})(${ref})`;
+        constraints += plan.cost;
+        maxBits = Math.max(maxBits, plan.bits);
+        emit(`    ${name(out.id)}[${r}] <== ${call};`);
       }
     } else {
       const x = graph.tensors[node.input]!;
@@ -104,14 +111,14 @@ export function generateCircuit(
       groups.forEach((g, r) => {
         const lo = minOf(Array.from(g, (i) => x.lo[i]!));
         const hi = maxOf(Array.from(g, (i) => x.hi[i]!));
-        const b = Math.max(1, bitLength(hi - lo));
+        const b = windowBits(lo, hi);
         const items = Array.from(g, (i) => `${name(x.id)}[${i}]`).join(', ');
         if (g.length === 1) {
           emit(`    ${name(out.id)}[${r}] <== ${node.kind === 'maxpool' ? items : '0'};`);
           return;
         }
         const template = node.kind === 'maxpool' ? 'MaxHint' : 'ArgMaxHint';
-        constraints += node.kind === 'maxpool' ? g.length * b + g.length - 1 : 2 * g.length + g.length * b;
+        constraints += node.kind === 'maxpool' ? maxCost(g.length, b) : argMaxCost(g.length, b);
         maxBits = Math.max(maxBits, b);
         emit(`    ${name(out.id)}[${r}] <== ${template}(${g.length}, ${b})([${items}]);`);
       });
@@ -150,28 +157,6 @@ export function generateCircuit(
     layers,
     expectedConstraints: layers.reduce((s, l) => s + l.constraints, 0),
   };
-}
-
-/** circom call for one rescale element, its constraint cost and bit width. `$` marks the input. */
-function rescaleCall(
-  x: QTensor,
-  r: number,
-  shift: number,
-  relu: boolean,
-): { call: string; cost: number; bits: number } {
-  const lo = x.lo[r]!;
-  const hi = x.hi[r]!;
-  if (relu && hi < 0n) return { call: '0', cost: 0, bits: 0 }; // always negative: ReLU makes it 0
-  if (lo >= 0n || (relu && shift === 0 && lo >= 0n)) {
-    const b = Math.max(bitLength(hi), shift);
-    if (shift === 0) return { call: '$', cost: 0, bits: 0 }; // non-negative: ReLU is the identity
-    if (b === shift && hi < 1n << BigInt(shift)) return { call: '0', cost: 0, bits: 0 };
-    return { call: `RescaleUnsigned(${b}, ${shift})($)`, cost: b, bits: b };
-  }
-  const b = Math.max(signedBits(lo, hi), shift);
-  return relu
-    ? { call: `RescaleRelu(${b}, ${shift})($)`, cost: b + 2, bits: b + 1 }
-    : { call: `Rescale(${b}, ${shift})($)`, cost: b + 1, bits: b + 1 };
 }
 
 /** Emits the Poseidon chain of `count` signals of array `src` into `target`; returns its constraint count. */

@@ -1,6 +1,7 @@
 import { BoundTooLargeError, InvalidInputError } from '../../protocol/errors.ts';
+import { maxCost, planRescale, windowBits } from './cost.ts';
 import { runFloat } from './floatExec.ts';
-import type { FloatGraph } from './floatGraph.ts';
+import type { FloatGraph, MaxPoolNode } from './floatGraph.ts';
 import { consumersOf } from './floatGraph.ts';
 import type { InputEncoding, QNode, QTensor, QuantGraph } from './quantGraph.ts';
 import { bitLength } from './quantGraph.ts';
@@ -95,6 +96,8 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
   qOf.set(graph.input.tensor, inputQ);
   const nodes: QNode[] = [];
   const fusedRelu = new Set<number>(); // float relu nodes' outputs already produced by a fused rescale
+  // max-pools that take the accumulator and apply the producer's rescale (and ReLU) after pooling
+  const deferred = new Map<MaxPoolNode, { shift: number; relu: boolean; onnx: readonly string[] }>();
 
   for (const node of graph.nodes) {
     const name = graph.tensors[node.output]!.name;
@@ -137,6 +140,35 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
         lo.push(l);
         hi.push(h);
       }
+      // Rescale and ReLU are monotone, so they commute with max: pooling the accumulator first
+      // rescales one value per window instead of every element. Take whichever is cheaper.
+      const poolAfter = fuse ?? node;
+      const poolCons = consumers.get(poolAfter.output) ?? [];
+      const pool =
+        poolCons.length === 1 &&
+        poolCons[0]!.kind === 'maxpool' &&
+        !outputTensors.has(poolAfter.output) &&
+        !outputTensors.has(node.output)
+          ? poolCons[0]
+          : undefined;
+      if (pool && shift > 0 && poolIsCheaperFirst(pool, lo, hi, shift, !!fuse)) {
+        const acc = addTensor(`${name}/acc`, S, lo, hi);
+        nodes.push({
+          kind: 'linear',
+          onnx: node.onnx,
+          inputs: ins.map((t) => t.id),
+          output: acc,
+          rowPtr: map.rowPtr,
+          src: map.src,
+          idx: map.idx,
+          w,
+          bias,
+        });
+        qOf.set(poolAfter.output, acc);
+        if (fuse) fusedRelu.add(fuse.output);
+        deferred.set(pool, { shift, relu: !!fuse, onnx: [...node.onnx, ...(fuse ? fuse.onnx : [])] });
+        continue;
+      }
       const acc = addTensor(shift > 0 || fuse ? `${name}/acc` : name, S, lo, hi);
       nodes.push({
         kind: 'linear',
@@ -169,9 +201,13 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
       const x = tensors[qOf.get(node.input)!]!;
       const lo = node.windows.map((win) => maxOf(Array.from(win, (i) => x.lo[i]!)));
       const hi = node.windows.map((win) => maxOf(Array.from(win, (i) => x.hi[i]!)));
-      const out = addTensor(name, x.scale, lo, hi);
+      const later = deferred.get(node);
+      const out = addTensor(later ? `${name}/acc` : name, x.scale, lo, hi);
       nodes.push({ kind: 'maxpool', onnx: node.onnx, input: x.id, output: out, windows: node.windows });
-      qOf.set(node.output, out);
+      qOf.set(
+        node.output,
+        later ? emitRescale(out, later.shift, later.relu, name, [...later.onnx, ...node.onnx]) : out,
+      );
     } else {
       const x = tensors[qOf.get(node.input)!]!;
       const out = addTensor(
@@ -211,6 +247,34 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
     nodes.push({ kind: 'rescale', onnx, input, output: out, shift, relu });
     return out;
   }
+}
+
+/** Whether max-pooling the accumulator, then rescaling per window, costs less than the reverse. */
+function poolIsCheaperFirst(
+  pool: MaxPoolNode,
+  lo: readonly bigint[],
+  hi: readonly bigint[],
+  shift: number,
+  relu: boolean,
+): boolean {
+  const s = BigInt(shift);
+  const down = (v: bigint) => {
+    const q = v >> s;
+    return relu && q < 0n ? 0n : q;
+  };
+  let direct = 0;
+  for (let r = 0; r < lo.length; r++) direct += planRescale(lo[r]!, hi[r]!, shift, relu).cost;
+  let reordered = 0;
+  for (const win of pool.windows) {
+    const wl = Array.from(win, (i) => lo[i]!);
+    const wh = Array.from(win, (i) => hi[i]!);
+    const minLo = wl.reduce((a, b) => (b < a ? b : a));
+    const maxLo = wl.reduce((a, b) => (b > a ? b : a));
+    const maxHi = wh.reduce((a, b) => (b > a ? b : a));
+    direct += maxCost(win.length, windowBits(down(minLo), down(maxHi)));
+    reordered += maxCost(win.length, windowBits(minLo, maxHi)) + planRescale(maxLo, maxHi, shift, relu).cost;
+  }
+  return reordered < direct;
 }
 
 /** Largest power-of-two exponent giving the 99th-percentile |weight| the target bits (exact weights stop early). */

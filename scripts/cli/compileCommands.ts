@@ -1,0 +1,118 @@
+import type { Command } from 'commander';
+import { loadQuantGraph, openArtifacts } from '../../circuits/artifacts.ts';
+import { compileModel } from '../../circuits/compile.ts';
+import { infer } from '../../circuits/core/inference.ts';
+import { readInputFile } from '../../circuits/inputFile.ts';
+import { InvalidInputError } from '../../protocol/errors.ts';
+import { EXIT, type Io, progressPrinter } from './output.ts';
+
+export interface GlobalOptions {
+  json?: boolean;
+  verbose?: boolean;
+}
+
+/** Parses "lo,hi" into a range. */
+export function parseRange(text: string): [number, number] {
+  const parts = text.split(',').map((s) => Number(s.trim()));
+  if (parts.length !== 2 || parts.some((p) => !Number.isFinite(p)) || parts[0]! >= parts[1]!) {
+    throw new InvalidInputError(
+      `--input-range must be "lo,hi" with lo < hi, got "${text}"`,
+      'INVALID_OPTION',
+    );
+  }
+  return [parts[0]!, parts[1]!];
+}
+
+/** Parses a positive integer option. */
+export function parseIntOption(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidInputError(`${name} must be a positive integer, got "${text}"`, 'INVALID_OPTION');
+  return n;
+}
+
+export function registerCompileCommands(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('compile')
+    .description('quantize an ONNX model and compile it to a circom circuit (r1cs + wasm + manifest)')
+    .argument('<model>', 'the .onnx file')
+    .requiredOption('--out <dir>', 'artifact directory to write')
+    .option('--input-bits <n>', 'bits per quantized input', '8')
+    .option('--weight-bits <n>', 'target bits of a typical weight', '10')
+    .option('--activation-bits <n>', 'target bits of a calibrated activation', '10')
+    .option('--input-range <lo,hi>', 'real-valued input domain (values outside are clamped)', '0,1')
+    .option('--strip-softmax', 'prove the logits of a model that ends in Softmax/LogSoftmax')
+    .option('--force', 'recompile even when the output directory holds this exact circuit')
+    .action(async (model: string, opts: Record<string, string | boolean>, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const result = await compileModel(model, {
+        outDir: opts['out'] as string,
+        inputBits: parseIntOption('--input-bits', opts['inputBits'] as string),
+        weightBits: parseIntOption('--weight-bits', opts['weightBits'] as string),
+        activationBits: parseIntOption('--activation-bits', opts['activationBits'] as string),
+        inputRange: parseRange(opts['inputRange'] as string),
+        stripSoftmax: !!opts['stripSoftmax'],
+        force: !!opts['force'],
+        onProgress: progressPrinter(io, !g.json),
+      });
+      const m = result.manifest;
+      if (g.json) {
+        io.out(
+          JSON.stringify({
+            ok: true,
+            dir: result.dir,
+            cached: result.cached,
+            constraints: m.circuit.constraints,
+            layers: m.circuit.layers,
+            publicSignals: m.publicSignals.names,
+          }),
+        );
+      } else {
+        io.out(`compiled ${m.model.file} → ${result.dir}${result.cached ? ' (cached)' : ''}`);
+        io.out(
+          `constraints: ${m.circuit.constraints} (wires ${m.circuit.wires}, public signals ${m.circuit.publicInputs})`,
+        );
+        io.out('  layer      kind         outputs  max bits  constraints  onnx');
+        for (const l of m.circuit.layers) {
+          io.out(
+            `  ${l.layer.padEnd(10)} ${l.kind.padEnd(12)} ${String(l.outputs).padStart(7)}  ${String(l.maxBits).padStart(8)}  ${String(l.constraints).padStart(11)}  ${l.onnx.join(', ')}`,
+          );
+        }
+        io.out(
+          `input: ${m.input.size} values in [${m.input.range.join(', ')}], ${m.input.bits}-bit, scale 2^${m.input.scale}`,
+        );
+        io.out(
+          `public signals: ${m.publicSignals.names.length <= 6 ? m.publicSignals.names.join(', ') : `${m.publicSignals.names.slice(0, 3).join(', ')}, …, ${m.publicSignals.names.slice(-2).join(', ')}`}`,
+        );
+        for (const note of m.notes) io.out(`note: ${note}`);
+      }
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('run')
+    .description('run the quantized model on an input, exactly as the circuit computes it (no proof)')
+    .argument('<dir>', 'artifact directory')
+    .requiredOption('--input <file>', 'JSON file {"input": [...]} (flat or nested)')
+    .action(async (dir: string, opts: { input: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const artifacts = await openArtifacts(dir);
+      const graph = await loadQuantGraph(artifacts);
+      const x = await readInputFile(opts.input, artifacts.manifest.input.size);
+      const r = infer(graph, x);
+      if (g.json) {
+        io.out(
+          JSON.stringify({
+            ok: true,
+            outputs: r.outputs,
+            quantizedOutputs: r.quantizedOutputs.map(String),
+            predictedClass: r.predictedClass,
+          }),
+        );
+      } else {
+        io.out(`outputs: ${r.outputs.map((v) => v.toFixed(4)).join(' ')}`);
+        io.out(`predicted class: ${r.predictedClass}`);
+      }
+      setExit(EXIT.ok);
+    });
+}

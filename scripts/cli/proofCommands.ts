@@ -1,0 +1,224 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { openArtifacts } from '../../circuits/artifacts.ts';
+import { readInputFile } from '../../circuits/inputFile.ts';
+import { inputHashOf } from '../../circuits/inputHash.ts';
+import { auditSetup } from '../../circuits/setup/auditSetup.ts';
+import { DEV_PTAU_WARNING, makeDevPtau } from '../../circuits/setup/devPtau.ts';
+import { setupArtifacts } from '../../circuits/setup/setup.ts';
+import { parseBinding } from '../../protocol/binding.ts';
+import { BUNDLE_FORMAT, type ProofBundle } from '../../protocol/bundle.ts';
+import { InvalidInputError, ZkinferError } from '../../protocol/errors.ts';
+import { proveOnce } from '../../prover/proveOnce.ts';
+import { type Expectations, type VerifyResult, verifyProof } from '../../verifier/verifyProof.ts';
+import { type GlobalOptions, parseIntOption } from './compileCommands.ts';
+import { EXIT, type Io, progressPrinter } from './output.ts';
+
+/** Reads a JSON file; `undefined` when it is not valid JSON (callers decide whether that is invalid or an error). */
+async function readJson(path: string): Promise<{ ok: true; value: unknown } | { ok: false; why: string }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new ZkinferError('IO', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (cause) {
+    return { ok: false, why: `${path} is not valid JSON: ${(cause as Error).message}` };
+  }
+}
+
+export function registerProofCommands(program: Command, io: Io, setExit: (code: number) => void): void {
+  const ptau = program.command('ptau').description('Powers of Tau files for the trusted setup');
+  ptau
+    .command('dev')
+    .description(
+      'make an INSECURE development ptau locally (new + one random contribution + prepare phase 2)',
+    )
+    .requiredOption('--power <n>', 'the ptau supports 2^n constraints')
+    .requiredOption('--out <file>', 'the .ptau file to write (a .json record is written beside it)')
+    .action(async (opts: { power: string; out: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const rec = await makeDevPtau(
+        parseIntOption('--power', opts.power),
+        opts.out,
+        progressPrinter(io, !g.json),
+      );
+      if (g.json) io.out(JSON.stringify({ ok: true, file: opts.out, ...rec }));
+      else {
+        io.out(`wrote ${opts.out} (2^${rec.power}, sha256 ${rec.sha256})`);
+        io.out(`WARNING: ${DEV_PTAU_WARNING}`);
+      }
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('setup')
+    .description('Groth16 setup of a compiled model: proving key, verification key, modelId')
+    .argument('<dir>', 'artifact directory (from zkinfer compile)')
+    .requiredOption('--ptau <file>', "a prepared Powers of Tau file (a real ceremony's, or zkinfer ptau dev)")
+    .action(async (dir: string, opts: { ptau: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const { setup } = await setupArtifacts(dir, opts.ptau, progressPrinter(io, !g.json));
+      if (g.json) io.out(JSON.stringify({ ok: true, ...setup }));
+      else {
+        io.out(`modelId: ${setup.modelId}`);
+        io.out(`keys: ${join(dir, 'circuit.zkey')}, ${join(dir, 'verification_key.json')}`);
+        io.out(`ptau: ${setup.ptau.file} (2^${setup.ptau.power}, sha256 ${setup.ptau.sha256.slice(0, 16)}…)`);
+        if (setup.insecure) io.out(`WARNING: keys derive from an ${DEV_PTAU_WARNING}`);
+      }
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('prove')
+    .description(
+      'prove that the model maps an input to its output; writes proof.json, public.json, bundle.json',
+    )
+    .argument('<dir>', 'artifact directory (after zkinfer setup)')
+    .requiredOption('--input <file>', 'JSON file {"input": [...]}')
+    .option('--binding <value>', 'binding the proof commits to (0x-hex or decimal)', '0')
+    .requiredOption('--out <dir>', 'directory for the proof files')
+    .action(async (dir: string, opts: { input: string; binding: string; out: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const progress = progressPrinter(io, !g.json);
+      const a = await openArtifacts(dir);
+      const binding = parseBinding(opts.binding);
+      const x = await readInputFile(opts.input, a.manifest.input.size);
+      progress(`proving (${a.manifest.circuit.constraints} constraints)`);
+      const bundle = await proveOnce(a, x, binding);
+      await mkdir(opts.out, { recursive: true });
+      await writeFile(join(opts.out, 'proof.json'), `${JSON.stringify(bundle.proof, null, 1)}\n`);
+      await writeFile(join(opts.out, 'public.json'), `${JSON.stringify(bundle.publicSignals, null, 1)}\n`);
+      await writeFile(join(opts.out, 'bundle.json'), `${JSON.stringify(bundle, null, 1)}\n`);
+      if (g.json)
+        io.out(
+          JSON.stringify({
+            ok: true,
+            out: opts.out,
+            modelId: bundle.modelId,
+            predictedClass: bundle.predictedClass,
+            timings: bundle.timings,
+          }),
+        );
+      else {
+        io.out(`proof written to ${opts.out} (proof.json, public.json, bundle.json)`);
+        io.out(
+          `predicted class ${bundle.predictedClass}; witness ${bundle.timings.witnessMs} ms, prove ${bundle.timings.proveMs} ms`,
+        );
+        if (a.manifest.setup?.insecure) io.out('WARNING: proved with keys from an INSECURE dev ptau');
+      }
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('verify')
+    .description('verify a proof: exit 0 valid, 2 invalid, 1 error')
+    .argument('<proof>', 'proof.json (snarkjs format) or bundle.json')
+    .argument('[public]', 'public.json (not needed with a bundle)')
+    .option('--vkey <file>', 'verification_key.json')
+    .option('--artifacts <dir>', 'artifact directory (its key, and the input encoding for --input)')
+    .option('--input <file>', 'also require the proof to be about this input (recomputes the input hash)')
+    .option('--binding <value>', 'also require the proof to carry this binding')
+    .action(
+      async (
+        proofPath: string,
+        publicPath: string | undefined,
+        opts: { vkey?: string; artifacts?: string; input?: string; binding?: string },
+        cmd: Command,
+      ) => {
+        const g = cmd.optsWithGlobals<GlobalOptions>();
+        const result = await verifyCommand(proofPath, publicPath, opts);
+        if (g.json)
+          io.out(
+            JSON.stringify({
+              ok: result.ok,
+              valid: result.ok,
+              ...(result.ok ? {} : { reason: result.reason, detail: result.detail }),
+            }),
+          );
+        else io.out(result.ok ? 'valid' : `invalid (${result.reason}): ${result.detail}`);
+        setExit(result.ok ? EXIT.ok : EXIT.invalid);
+      },
+    );
+
+  const audit = program.command('audit').description('auditor checks');
+  audit
+    .command('setup')
+    .description(
+      "check an artifact directory's keys against its r1cs, the ptau and the manifest: exit 0 ok, 2 failed",
+    )
+    .argument('<dir>', 'artifact directory')
+    .requiredOption('--ptau <file>', 'the ptau the keys claim to come from')
+    .action(async (dir: string, opts: { ptau: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const checks = await auditSetup(dir, opts.ptau);
+      const ok = checks.every((c) => c.ok);
+      if (g.json) io.out(JSON.stringify({ ok, checks }));
+      else {
+        for (const c of checks) io.out(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
+        io.out(ok ? 'setup audit passed' : 'setup audit FAILED');
+      }
+      setExit(ok ? EXIT.ok : EXIT.invalid);
+    });
+}
+
+async function verifyCommand(
+  proofPath: string,
+  publicPath: string | undefined,
+  opts: { vkey?: string; artifacts?: string; input?: string; binding?: string },
+): Promise<VerifyResult> {
+  const artifacts = opts.artifacts ? await openArtifacts(opts.artifacts) : undefined;
+  const vkeyPath = opts.vkey ?? (artifacts ? artifacts.paths.vkey : undefined);
+  if (!vkeyPath)
+    throw new InvalidInputError(
+      'give the verification key with --vkey <file> or --artifacts <dir>',
+      'INVALID_OPTION',
+    );
+  if (!existsSync(vkeyPath)) throw new ZkinferError('IO', `verification key not found: ${vkeyPath}`);
+  const vkeyJson = await readJson(vkeyPath);
+  if (!vkeyJson.ok) throw new InvalidInputError(vkeyJson.why);
+  const first = await readJson(proofPath);
+  if (!first.ok) return { ok: false, reason: 'malformed', detail: first.why };
+  let proof: unknown;
+  let signals: unknown;
+  const asBundle = first.value as Partial<ProofBundle>;
+  if (asBundle && typeof asBundle === 'object' && asBundle.format === BUNDLE_FORMAT) {
+    proof = asBundle.proof;
+    signals = asBundle.publicSignals;
+    const expectedId = artifacts?.manifest.setup?.modelId;
+    if (expectedId && asBundle.modelId !== expectedId) {
+      return {
+        ok: false,
+        reason: 'modelMismatch',
+        detail: `the bundle is for model ${String(asBundle.modelId)}, the artifacts are ${expectedId}`,
+      };
+    }
+  } else {
+    if (!publicPath)
+      throw new InvalidInputError(
+        'give public.json after proof.json (or verify a bundle.json)',
+        'INVALID_OPTION',
+      );
+    const pub = await readJson(publicPath);
+    if (!pub.ok) return { ok: false, reason: 'malformed', detail: pub.why };
+    proof = first.value;
+    signals = pub.value;
+  }
+  const nPublic = (vkeyJson.value as { nPublic?: number }).nPublic ?? 0;
+  const expect: Expectations = {};
+  if (opts.input) {
+    if (!artifacts)
+      throw new InvalidInputError(
+        "--input needs --artifacts <dir> (for the model's input encoding)",
+        'INVALID_OPTION',
+      );
+    const x = await readInputFile(opts.input, artifacts.manifest.input.size);
+    expect.inputHash = { index: nPublic - 2, value: await inputHashOf(x, artifacts.manifest.input) };
+  }
+  if (opts.binding !== undefined) expect.binding = { index: nPublic - 1, value: parseBinding(opts.binding) };
+  return verifyProof(vkeyJson.value, signals, proof, expect);
+}
