@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     pool: 'forks',
     include: ['**/*.test.ts'],
+    globalSetup: ['test/globalSetup.ts'],
     exclude: ['node_modules/**', 'artifacts/**'],
     testTimeout: 120_000,
     hookTimeout: 300_000,

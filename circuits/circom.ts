@@ -16,6 +16,8 @@ export interface CircomRunOptions {
   readonly outDir: string;
   /** Optimisation level: 2 (default) eliminates all linear constraints. */
   readonly optimize?: 0 | 1 | 2;
+  /** Run circom's --inspect, which reports signals that no constraint pins down. */
+  readonly inspect?: boolean;
 }
 
 /**
@@ -58,7 +60,13 @@ export async function runCircom(options: CircomRunOptions): Promise<{ stdout: st
         reject(
           new ZkinferError('CIRCOM_FAILED', `circom failed: ${firstError}`, { details: text.slice(0, 4000) }),
         );
-      } else resolve({ stdout, seconds });
+      } else {
+        const warnings = stripAnsi(stdout + stderr)
+          .split('\n')
+          .filter((l) => /^warning\[/.test(l.trim()))
+          .map((l) => l.trim());
+        resolve({ stdout, seconds, warnings });
+      }
     });
   });
 }

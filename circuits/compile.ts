@@ -90,6 +90,7 @@ export async function compileModel(modelPath: string, options: CompileOptions): 
       previous?.compileKey === compileKey &&
       previous.model.sha256 === sha256Hex(bytes) &&
       existsSync(join(dir, ARTIFACT_FILES.wasm)) &&
+      existsSync(join(dir, ARTIFACT_FILES.wasm, '..', 'package.json')) &&
       existsSync(join(dir, ARTIFACT_FILES.r1cs))
     ) {
       progress('reusing the identical circuit already compiled in the output directory');
@@ -107,11 +108,24 @@ export async function compileModel(modelPath: string, options: CompileOptions): 
   await writeFile(join(dir, ARTIFACT_FILES.qgraph), quantGraphToJson(qgraph));
 
   progress(`compiling with circom (expecting ${generated.expectedConstraints} constraints)`);
-  const { seconds } = await runCircom({
+  const { seconds, warnings } = await runCircom({
     cwd: join(dir, ARTIFACT_FILES.circuitDir),
     file: 'circuit.circom',
     outDir: '.',
+    inspect: true,
   });
+  // Soundness first: an inspection warning means a signal may not be pinned by any constraint.
+  if (warnings.length > 0) {
+    throw new ZkinferError(
+      'CIRCOM_FAILED',
+      `the generated circuit failed circom's under-constraint inspection: ${warnings[0]}`,
+      {
+        details: warnings.join('\n'),
+      },
+    );
+  }
+  // circom's witness_calculator.js is CommonJS; artifact directories may sit inside ESM packages
+  await writeFile(join(dir, ARTIFACT_FILES.wasm, '..', 'package.json'), '{ "type": "commonjs" }\n');
   const info = await readR1csInfo(join(dir, ARTIFACT_FILES.r1cs));
 
   const inputSize = qgraph.tensors[qgraph.input.tensor]!.lo.length;

@@ -96,3 +96,10 @@ declare module 'ffjavascript' {
   export function buildBn128(singleThread?: boolean): Promise<{ terminate(): Promise<void> }>;
   export const utils: { unstringifyBigInts(o: unknown): unknown; stringifyBigInts(o: unknown): unknown };
 }
+
+declare module 'snarkjs' {
+  export const r1cs: {
+    exportJson(r1cs: string, logger?: unknown): Promise<unknown>;
+    info(r1cs: string, logger?: unknown): Promise<unknown>;
+  };
+}

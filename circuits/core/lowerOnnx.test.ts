@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { ZkinferError } from '../../protocol/errors.ts';
+import { FIXTURE_MODELS, holdoutInputs, modelPath } from '../../test/helpers/fixtures.ts';
+import { buildOnnx } from '../../test/helpers/onnxBuilder.ts';
+import { parseOnnx } from '../onnx/parseOnnx.ts';
+import { runFloat } from './floatExec.ts';
+import { lowerOnnx } from './lowerOnnx.ts';
+
+const lower = (bytes: Uint8Array, opts = {}) => lowerOnnx(parseOnnx(bytes), opts);
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ZkinferError) return `${e.code}: ${e.shortMessage}`;
+    throw e;
+  }
+  return 'no error';
+}
+
+describe('lowerOnnx', () => {
+  it.each(FIXTURE_MODELS)('%s: the float IR reproduces onnxruntime within float32 error', async (m) => {
+    const g = lower(readFileSync(modelPath(m)));
+    const session = await ort.InferenceSession.create(modelPath(m));
+    const inputName = session.inputNames[0]!;
+    for (const x of holdoutInputs(m).slice(0, 40)) {
+      const r = await session.run({
+        [inputName]: new ort.Tensor('float32', Float32Array.from(x), [...g.input.shape]),
+      });
+      const ref = r[session.outputNames[0]!]!.data as Float32Array;
+      const ours = runFloat(g, x)[g.outputs[0]!.tensor]!;
+      expect(ours.length).toBe(ref.length);
+      ours.forEach((v, i) =>
+        expect(Math.abs(v - ref[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(ref[i]!))),
+      );
+    }
+  });
+
+  it('folds the x.view(x.size(0), -1) chain and composes BN → Pad → AvgPool → Gemm → BN into one map', () => {
+    const view = lower(readFileSync(modelPath('cnn-view-digits')));
+    expect(view.nodes.map((n) => n.kind)).toEqual(['linear', 'relu', 'maxpool', 'linear']);
+    const bn = lower(readFileSync(modelPath('cnn-bn-digits')));
+    expect(bn.nodes.map((n) => n.kind)).toEqual(['linear', 'relu', 'linear', 'relu', 'linear']);
+    expect(bn.nodes[2]!.onnx).toEqual([
+      '/bn/BatchNormalization',
+      '/pool/Pad',
+      '/pool/AveragePool',
+      '/fc/Gemm',
+      '/bn1/BatchNormalization',
+    ]);
+  });
+
+  const io = { input: { name: 'x', shape: ['N', 4] as (number | string)[] }, output: 'y' };
+  const w = { W: { dims: [4, 3], data: Array.from({ length: 12 }, (_, i) => i / 10 - 0.5) } };
+
+  it('names the op, the node and a hint for an unsupported op', () => {
+    const bytes = buildOnnx({
+      ...io,
+      initializers: w,
+      nodes: [
+        { op: 'MatMul', inputs: ['x', 'W'], outputs: ['h'] },
+        { op: 'Sigmoid', inputs: ['h'], outputs: ['y'], name: 'act1' },
+      ],
+    });
+    expect(codeOf(() => lower(bytes))).toMatch(
+      /^UNSUPPORTED_OP: unsupported op Sigmoid at node "act1": .*ReLU/,
+    );
+  });
+
+  it('refuses a product of two computed tensors', () => {
+    const bytes = buildOnnx({
+      ...io,
+      nodes: [{ op: 'Mul', inputs: ['x', 'x'], outputs: ['y'], name: 'sq' }],
+    });
+    expect(codeOf(() => lower(bytes))).toMatch(
+      /UNSUPPORTED_OP: unsupported op Mul at node "sq": .*not linear/,
+    );
+  });
+
+  it('refuses a final Softmax unless asked to strip it', () => {
+    const bytes = buildOnnx({
+      ...io,
+      initializers: w,
+      nodes: [
+        { op: 'MatMul', inputs: ['x', 'W'], outputs: ['h'] },
+        { op: 'Softmax', inputs: ['h'], outputs: ['y'], name: 'sm', attrs: { axis: -1 } },
+      ],
+    });
+    expect(codeOf(() => lower(bytes))).toMatch(/UNSUPPORTED_OP.*--strip-softmax/);
+    const g = lower(bytes, { stripSoftmax: true });
+    expect(g.notes[0]).toMatch(/Softmax node "sm" was stripped/);
+    expect(g.nodes).toHaveLength(1);
+  });
+
+  it('refuses a symbolic non-batch dimension and a model with two inputs', () => {
+    const bytes = buildOnnx({
+      input: { name: 'x', shape: ['N', 'features'] },
+      output: 'y',
+      nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+    });
+    expect(codeOf(() => lower(bytes))).toMatch(/ONNX_INVALID: .*symbolic dimension 1/);
+  });
+
+  it('refuses a node that reads a tensor nothing produces', () => {
+    const bytes = buildOnnx({ ...io, nodes: [{ op: 'Relu', inputs: ['ghost'], outputs: ['y'], name: 'r' }] });
+    expect(codeOf(() => lower(bytes))).toMatch(/ONNX_INVALID: node "r" reads "ghost"/);
+  });
+
+  it('lowers Transpose, Concat, Sub and Div by constants, and ArgMax', () => {
+    const bytes = buildOnnx({
+      input: { name: 'x', shape: [1, 2, 3] },
+      output: 'y',
+      initializers: { c: { dims: [1], data: [0.5] }, d: { dims: [1], data: [4] } },
+      nodes: [
+        { op: 'Transpose', inputs: ['x'], outputs: ['t'], attrs: { perm: [0, 2, 1] } },
+        { op: 'Sub', inputs: ['t', 'c'], outputs: ['s'] },
+        { op: 'Div', inputs: ['s', 'd'], outputs: ['q'] },
+        { op: 'Concat', inputs: ['q', 't'], outputs: ['cat'], attrs: { axis: 2 } },
+        { op: 'ArgMax', inputs: ['cat'], outputs: ['y'], attrs: { axis: 2, keepdims: 0 } },
+      ],
+    });
+    const g = lowerOnnx(parseOnnx(bytes));
+    const x = Float64Array.from([1, 5, 2, 3, -1, 4]); // [[1,5,2],[3,-1,4]]
+    const out = runFloat(g, x)[g.outputs[0]!.tensor]!;
+    // t = [[1,3],[5,-1],[2,4]]; q = (t - 0.5)/4; cat row i = [q_i0, q_i1, t_i0, t_i1]
+    expect(Array.from(out)).toEqual([3, 2, 3]);
+    expect(g.outputs[0]!.shape).toEqual([1, 3]);
+  });
+});

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const MODELS_DIR = join(ROOT, 'test', 'fixtures', 'models');
+export const DEV_PTAU = join(ROOT, 'test', 'fixtures', 'ptau', 'dev-pot13.ptau');
+/** Compiled once per run by test/globalSetup.ts (and reused across runs when unchanged). */
+export const COMPILED_DIR = join(ROOT, '.zkinfer-cache', 'test-fixtures');
+
+/** The fixture models: the 784-input one only compiles (its circuit needs a 2^14 ptau). */
+export const FIXTURE_MODELS = ['mlp-digits', 'cnn-view-digits', 'cnn-bn-digits', 'mlp784'] as const;
+export type FixtureModel = (typeof FIXTURE_MODELS)[number];
+export const PROVABLE_MODELS = ['mlp-digits', 'cnn-view-digits', 'cnn-bn-digits'] as const;
+
+export const modelPath = (m: FixtureModel) => join(MODELS_DIR, `${m}.onnx`);
+export const compiledDir = (m: FixtureModel) => join(COMPILED_DIR, m);
+
+export interface Holdout {
+  readonly labels: readonly number[];
+  readonly inputs: readonly (readonly number[])[];
+}
+let holdout: Holdout | undefined;
+/** scikit-learn digits hold-out split (8×8, pixels / 16), never used in training. */
+export function digitsHoldout(): Holdout {
+  holdout ??= JSON.parse(readFileSync(join(MODELS_DIR, 'digits-holdout.json'), 'utf8')) as Holdout;
+  return holdout;
+}
+
+/** 8×8 → 28×28 bilinear (align_corners = false), the preprocessing mlp784 was trained with. */
+export function upscale28(x: readonly number[]): Float64Array {
+  const out = new Float64Array(784);
+  const scale = 8 / 28;
+  for (let oy = 0; oy < 28; oy++) {
+    for (let ox = 0; ox < 28; ox++) {
+      const sy = Math.max(0, (oy + 0.5) * scale - 0.5);
+      const sx = Math.max(0, (ox + 0.5) * scale - 0.5);
+      const y0 = Math.floor(sy);
+      const x0 = Math.floor(sx);
+      const y1 = Math.min(y0 + 1, 7);
+      const x1 = Math.min(x0 + 1, 7);
+      const dy = sy - y0;
+      const dx = sx - x0;
+      const at = (y: number, xx: number) => x[y * 8 + xx]!;
+      out[oy * 28 + ox] =
+        at(y0, x0) * (1 - dy) * (1 - dx) +
+        at(y0, x1) * (1 - dy) * dx +
+        at(y1, x0) * dy * (1 - dx) +
+        at(y1, x1) * dy * dx;
+    }
+  }
+  return out;
+}
+
+/** Hold-out inputs shaped for a fixture model. */
+export function holdoutInputs(m: FixtureModel): Float64Array[] {
+  return digitsHoldout().inputs.map((x) => (m === 'mlp784' ? upscale28(x) : Float64Array.from(x)));
+}
