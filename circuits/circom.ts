@@ -24,7 +24,9 @@ export interface CircomRunOptions {
  * Compiles a circuit with the circom2 package (circom in WebAssembly) in a child process, so that
  * the compiler's exit and memory stay out of ours. Throws CIRCOM_FAILED with circom's own message.
  */
-export async function runCircom(options: CircomRunOptions): Promise<{ stdout: string; seconds: number }> {
+export async function runCircom(
+  options: CircomRunOptions,
+): Promise<{ stdout: string; seconds: number; warnings: string[] }> {
   const cli = require.resolve('circom2/cli.js');
   const args = [
     cli,
@@ -36,6 +38,7 @@ export async function runCircom(options: CircomRunOptions): Promise<{ stdout: st
     '-o',
     options.outDir,
   ];
+  if (options.inspect) args.push('--inspect');
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
