@@ -1,6 +1,6 @@
 import { argMaxCost, maxCost, planRescale, windowBits } from './cost.ts';
 import { inputsPerLimb, poseidonChain, publicLayout } from './publicSignals.ts';
-import type { QTensor, QuantGraph } from './quantGraph.ts';
+import type { QuantGraph } from './quantGraph.ts';
 
 /** Constraint count of circomlib's Poseidon(n), n = 1..16, measured with circom 2.2.3 --O2. */
 export const POSEIDON_CONSTRAINTS: readonly number[] = [
