@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { toolVersions } from '../../circuits/version.ts';
 import { registerCompileCommands } from './compileCommands.ts';
+import { registerMinerCommand } from './minerCommand.ts';
 import { EXIT, type Io, processIo, reportError } from './output.ts';
 import { registerProofCommands } from './proofCommands.ts';
 
@@ -20,6 +21,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   registerCompileCommands(program, io, setExit);
   registerProofCommands(program, io, setExit);
+  registerMinerCommand(program, io, setExit);
   const globals = () => program.opts<{ json?: boolean; verbose?: boolean }>();
   try {
     await program.parseAsync([...argv]);

@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseMinerConfig } from '../prover/minerConfig.ts';
+import { ROOT } from '../test/helpers/fixtures.ts';
+import { computeBinding } from './binding.ts';
+import { ZkinferError } from './errors.ts';
+import { hotkeyFromUri } from './keys.ts';
+import { NonceGuard } from './nonceGuard.ts';
+import { RateLimiter } from './rateLimiter.ts';
+import { bodyHash, signingMessage, verifySignature } from './signing.ts';
+
+const interop = JSON.parse(readFileSync(`${ROOT}/test/fixtures/sr25519-interop.json`, 'utf8')) as Record<
+  string,
+  string
+>;
+
+describe('signing (Bittensor interop)', () => {
+  it("verifies the signature made by Bittensor's Python SDK", async () => {
+    const message = signingMessage({
+      nonce: interop['nonce']!,
+      dendriteHotkey: interop['dendrite_hotkey_ss58']!,
+      axonHotkey: interop['axon_hotkey_ss58']!,
+      uuid: interop['uuid']!,
+      bodyHash: interop['body_hash']!,
+    });
+    expect(message).toBe(interop['message']);
+    expect(bodyHash('')).toBe(interop['body_hash']); // sha3-256 of the empty body
+    expect(await verifySignature(message, interop['signature']!, interop['dendrite_hotkey_ss58']!)).toBe(
+      true,
+    );
+  });
+
+  it('fails when any character of the message changes, and for empty or malformed signatures', async () => {
+    const m = interop['message']!;
+    for (let i = 0; i < m.length; i += 7) {
+      const c = m[i] === '0' ? '1' : '0';
+      expect(
+        await verifySignature(
+          m.slice(0, i) + c + m.slice(i + 1),
+          interop['signature']!,
+          interop['dendrite_hotkey_ss58']!,
+        ),
+      ).toBe(false);
+    }
+    expect(await verifySignature(m, '', interop['dendrite_hotkey_ss58']!)).toBe(false);
+    expect(await verifySignature(m, '0x00', interop['dendrite_hotkey_ss58']!)).toBe(false);
+    expect(await verifySignature(m, interop['signature']!, '')).toBe(false);
+  });
+
+  it('our own signatures verify, and only for the signer', async () => {
+    const alice = await hotkeyFromUri('//Alice');
+    const bob = await hotkeyFromUri('//Bob');
+    const sig = alice.sign('hello');
+    expect(await verifySignature('hello', sig, alice.ss58)).toBe(true);
+    expect(await verifySignature('hello', sig, bob.ss58)).toBe(false);
+  });
+});
+
+describe('NonceGuard', () => {
+  it('accepts strictly increasing nonces per hotkey and uuid; refuses replays, stale and future ones', () => {
+    let now = 1_000_000_000_000n;
+    const g = new NonceGuard(10_000n, () => now);
+    expect(g.check('a', 'u', now).ok).toBe(true);
+    expect(g.check('a', 'u', now)).toMatchObject({ ok: false, reason: expect.stringMatching(/replay/) });
+    expect(g.check('a', 'u', now - 1n).ok).toBe(false);
+    expect(g.check('a', 'v', now).ok).toBe(true); // another uuid
+    expect(g.check('b', 'u', now).ok).toBe(true); // another hotkey
+    expect(g.check('a', 'u', now - 20_000n)).toMatchObject({ reason: 'nonce is too old' });
+    expect(g.check('a', 'u', now + 20_000n)).toMatchObject({ reason: 'nonce is in the future' });
+    now += 50_000n;
+    expect(g.check('a', 'u', now).ok).toBe(true);
+  });
+});
+
+describe('RateLimiter', () => {
+  it('allows perMinute requests per key, refilling over time', () => {
+    let t = 0;
+    const r = new RateLimiter(3, () => t);
+    expect([r.take('k'), r.take('k'), r.take('k'), r.take('k')]).toEqual([true, true, true, false]);
+    expect(r.take('other')).toBe(true);
+    t += 20_000;
+    expect(r.take('k')).toBe(true);
+    expect(r.take('k')).toBe(false);
+  });
+});
+
+describe('binding', () => {
+  it('differs when any part differs', async () => {
+    const base = { nonce: '42', validatorHotkey: 'V', minerHotkey: 'M' };
+    const b = await computeBinding(base);
+    expect(await computeBinding(base)).toBe(b);
+    for (const changed of [{ nonce: '43' }, { validatorHotkey: 'W' }, { minerHotkey: 'N' }]) {
+      expect(await computeBinding({ ...base, ...changed })).not.toBe(b);
+    }
+    await expect(computeBinding({ ...base, nonce: '-1' })).rejects.toBeInstanceOf(ZkinferError);
+  });
+});
+
+describe('parseMinerConfig', () => {
+  const ok = { hotkey: { uri: '//M' }, models: ['a'] };
+  it('merges over defaults', () => {
+    expect(parseMinerConfig({ ...ok, workers: 3 })).toMatchObject({
+      host: '127.0.0.1',
+      workers: 3,
+      maxQueue: 6,
+    });
+  });
+  it.each([
+    [{ ...ok, workers: 'abc' }, /workers must be a positive integer, got "abc"/],
+    [{ ...ok, port: 70000 }, /port must be at most 65535/],
+    [{ ...ok, models: [] }, /models must be a non-empty list/],
+    [{ models: ['a'] }, /hotkey must be/],
+    [{ ...ok, wrkers: 2 }, /wrkers is not a miner setting/],
+  ])('names the key and why: %j', (raw, pattern) => {
+    expect(() => parseMinerConfig(raw)).toThrow(pattern);
+  });
+});

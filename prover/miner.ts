@@ -1,0 +1,176 @@
+import { type Artifacts, loadQuantGraph, openArtifacts, requireFile } from '../circuits/artifacts.ts';
+import { toField } from '../circuits/core/field.ts';
+import { infer } from '../circuits/core/inference.ts';
+import type { QuantGraph } from '../circuits/core/quantGraph.ts';
+import { computeBinding } from '../protocol/binding.ts';
+import { ArtifactError } from '../protocol/errors.ts';
+import { type Hotkey, hotkeyFromFile, hotkeyFromUri } from '../protocol/keys.ts';
+import {
+  type CapacityResponse,
+  type ProveInferenceResponse,
+  parseProveInference,
+} from '../protocol/synapses.ts';
+import { Axon, type SynapseReply } from './axon.ts';
+import { Metrics } from './metrics.ts';
+import type { MinerConfig } from './minerConfig.ts';
+import { PoolError, ProvingPool } from './pool/provingPool.ts';
+
+interface ServedModel {
+  readonly artifacts: Artifacts;
+  readonly graph: QuantGraph;
+}
+
+export interface RunningMiner {
+  readonly url: string;
+  readonly hotkey: string;
+  readonly models: readonly string[];
+  /** Graceful: stop accepting, let in-flight proofs finish (up to the grace period), end workers. */
+  close(): Promise<void>;
+}
+
+export type Logger = (event: Record<string, unknown>) => void;
+
+const POOL_STATUS: Record<string, number> = {
+  QUEUE_FULL: 503,
+  DEADLINE_UNMEETABLE: 503,
+  POOL_CLOSED: 503,
+  DEADLINE_EXCEEDED: 408,
+  WORKER_FAILED: 500,
+};
+
+/** Starts a miner: loads its models, starts the proving pool, serves the axon. */
+export async function startMiner(config: MinerConfig, log: Logger = () => {}): Promise<RunningMiner> {
+  const hotkey: Hotkey =
+    'uri' in config.hotkey
+      ? await hotkeyFromUri(config.hotkey.uri)
+      : await hotkeyFromFile(config.hotkey.file);
+  const models = new Map<string, ServedModel>();
+  for (const dir of config.models) {
+    const artifacts = await openArtifacts(dir);
+    const setup = artifacts.manifest.setup;
+    if (!setup)
+      throw new ArtifactError('ARTIFACT_NOT_FOUND', `${dir} has no keys; run zkinfer setup on it first`);
+    requireFile(artifacts.paths.zkey, 'proving key');
+    requireFile(artifacts.paths.wasm, 'witness generator');
+    models.set(setup.modelId, { artifacts, graph: await loadQuantGraph(artifacts) });
+  }
+  const pool = new ProvingPool({ workers: config.workers, maxQueue: config.maxQueue });
+  const metrics = new Metrics();
+  const proofsTotal = metrics.counter('zkinfer_miner_proofs_total', 'Proofs delivered');
+  const failures = metrics.counter(
+    'zkinfer_miner_failures_total',
+    'Requests that produced no proof, by cause',
+  );
+  const requests = metrics.counter('zkinfer_miner_requests_total', 'Requests by synapse and status');
+  const latency = metrics.histogram(
+    'zkinfer_miner_proof_ms',
+    'Queue + witness + prove time per proof',
+    [250, 500, 1000, 2000, 4000, 8000, 16000],
+  );
+  metrics.gauge('zkinfer_miner_queue_depth', 'Jobs waiting for a worker', () => pool.queueDepth);
+  metrics.gauge('zkinfer_miner_in_flight', 'Jobs being proved', () => pool.inFlight);
+  metrics.gauge('zkinfer_miner_workers', 'Proving workers', () => pool.workers);
+
+  const refuse = (status: number, error: string, cause: string): SynapseReply => {
+    failures({ cause });
+    return { status, body: { error } };
+  };
+
+  const axon = new Axon({
+    host: config.host,
+    port: config.port,
+    hotkey: hotkey.ss58,
+    maxBodyBytes: config.maxBodyBytes,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    blacklist: (caller) =>
+      config.allowedHotkeys.length > 0 && !config.allowedHotkeys.includes(caller)
+        ? `hotkey ${caller} is not allowed to query this miner`
+        : null,
+    getRoutes: {
+      metrics: () => ({ contentType: 'text/plain; version=0.0.4', body: metrics.render() }),
+      health: () => ({
+        contentType: 'application/json',
+        body: JSON.stringify({ ok: true, hotkey: hotkey.ss58 }),
+      }),
+    },
+    onRequest: (e) => {
+      requests({ synapse: e.synapse, status: String(e.status) });
+      log({ msg: 'request', ...e, ms: Math.round(e.ms) });
+    },
+    synapses: {
+      Capacity: async () => {
+        const body: CapacityResponse = {
+          hotkey: hotkey.ss58,
+          models: [...models.entries()].map(([modelId, m]) => ({
+            modelId,
+            name: m.artifacts.manifest.name,
+            constraints: m.artifacts.manifest.circuit.constraints,
+          })),
+          workers: pool.workers,
+          queueDepth: pool.queueDepth,
+          maxQueue: pool.maxQueue,
+        };
+        return { status: 200, body };
+      },
+      ProveInference: async (raw, ctx) => {
+        const req = parseProveInference(raw);
+        if (typeof req === 'string') return refuse(400, req, 'malformed');
+        const model = models.get(req.modelId);
+        if (!model) return refuse(400, `model ${req.modelId} is not served by this miner`, 'unknown model');
+        if (req.binding.minerHotkey !== hotkey.ss58)
+          return refuse(400, 'binding.minerHotkey is not this miner', 'binding');
+        if (req.binding.validatorHotkey !== ctx.callerHotkey)
+          return refuse(400, 'binding.validatorHotkey is not the caller', 'binding');
+        const size = model.artifacts.manifest.input.size;
+        if (req.input.length !== size)
+          return refuse(400, `the model takes ${size} input values, got ${req.input.length}`, 'malformed');
+        let binding: bigint;
+        try {
+          binding = await computeBinding(req.binding);
+        } catch (e) {
+          return refuse(400, (e as Error).message, 'binding');
+        }
+        const r = infer(model.graph, req.input);
+        try {
+          const result = await pool.prove(
+            {
+              wasmPath: model.artifacts.paths.wasm,
+              zkeyPath: model.artifacts.paths.zkey,
+              circuitInput: {
+                in: r.quantizedInput.map((v) => toField(v).toString()),
+                binding: binding.toString(),
+              },
+            },
+            { deadlineMs: Math.min(req.deadlineMs, ctx.timeoutSeconds * 1000), signal: ctx.signal },
+          );
+          proofsTotal();
+          latency(result.timings.queueMs + result.timings.witnessMs + result.timings.proveMs);
+          const body: ProveInferenceResponse = {
+            modelId: req.modelId,
+            proof: result.proof,
+            publicSignals: result.publicSignals,
+            outputs: r.outputs,
+            predictedClass: r.predictedClass,
+            timings: result.timings,
+          };
+          return { status: 200, body };
+        } catch (e) {
+          if (e instanceof PoolError)
+            return refuse(POOL_STATUS[e.poolCode] ?? 500, e.shortMessage, e.poolCode.toLowerCase());
+          throw e;
+        }
+      },
+    },
+  });
+  const { url } = await axon.listen();
+  log({ msg: 'listening', url, hotkey: hotkey.ss58, models: [...models.keys()], workers: pool.workers });
+  return {
+    url,
+    hotkey: hotkey.ss58,
+    models: [...models.keys()],
+    close: async () => {
+      await axon.close(config.shutdownGraceSeconds * 1000);
+      await pool.close();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Artifacts } from '../../circuits/artifacts.ts';
+import { loadQuantGraph } from '../../circuits/artifacts.ts';
+import { toField } from '../../circuits/core/field.ts';
+import { infer } from '../../circuits/core/inference.ts';
+import { holdoutInputs } from '../../test/helpers/fixtures.ts';
+import { setUpModel } from '../../test/helpers/provedModel.ts';
+import { verifyProof } from '../../verifier/verifyProof.ts';
+import { PoolError, ProvingPool } from './provingPool.ts';
+
+let a: Artifacts;
+let pool: ProvingPool;
+let vkey: unknown;
+let job: (i: number) => {
+  wasmPath: string;
+  zkeyPath: string;
+  circuitInput: Record<string, string | string[]>;
+};
+
+beforeAll(async () => {
+  process.env['ZKINFER_TEST_HOOKS'] = '1'; // workers inherit it: lets a job crash its worker on purpose
+  a = await setUpModel('mlp-digits');
+  vkey = JSON.parse(await readFile(a.paths.vkey, 'utf8'));
+  const graph = await loadQuantGraph(a);
+  const inputs = holdoutInputs('mlp-digits');
+  job = (i) => ({
+    wasmPath: a.paths.wasm,
+    zkeyPath: a.paths.zkey,
+    circuitInput: {
+      in: infer(graph, inputs[i]!).quantizedInput.map((v) => toField(v).toString()),
+      binding: String(1000 + i),
+    },
+  });
+  pool = new ProvingPool({ workers: 2, maxQueue: 4 });
+}, 300_000);
+
+afterAll(async () => {
+  await pool?.close();
+});
+
+describe('ProvingPool', () => {
+  it('proves on worker threads; every proof verifies and carries its own binding', async () => {
+    const results = await Promise.all([0, 1, 2, 3].map((i) => pool.prove(job(i), { deadlineMs: 60_000 })));
+    for (const [i, r] of results.entries()) {
+      expect(await verifyProof(vkey, r.publicSignals, r.proof)).toEqual({ ok: true });
+      expect(r.publicSignals.at(-1)).toBe(String(1000 + i));
+    }
+    expect(new Set(results.map((r) => r.threadId)).size).toBe(2);
+  }, 120_000);
+
+  it('a worker that dies mid-proof fails only its job; the next 10 jobs succeed', async () => {
+    const crash = pool.prove({ ...job(0), testCrash: true }, { deadlineMs: 60_000 });
+    await expect(crash).rejects.toMatchObject({ poolCode: 'WORKER_FAILED' });
+    // within capacity (2 running + 4 waiting): two waves of five
+    const after: unknown[] = [];
+    for (const wave of [0, 5]) {
+      after.push(
+        ...(await Promise.all(
+          [0, 1, 2, 3, 4].map((i) =>
+            pool.prove(job(wave + i), { deadlineMs: 120_000 }).catch((e: PoolError) => e.poolCode),
+          ),
+        )),
+      );
+    }
+    expect(after.filter((r) => typeof r === 'string')).toEqual([]);
+    expect(after).toHaveLength(10);
+  }, 180_000);
+
+  it('refuses at once when the queue is full or the deadline cannot be met', async () => {
+    const small = new ProvingPool({ workers: 1, maxQueue: 1, initialProveMs: 500 });
+    try {
+      const first = small.prove(job(0), { deadlineMs: 60_000 });
+      const second = small.prove(job(1), { deadlineMs: 60_000 });
+      const t = performance.now();
+      await expect(small.prove(job(2), { deadlineMs: 60_000 })).rejects.toMatchObject({
+        poolCode: 'QUEUE_FULL',
+      });
+      await expect(small.prove(job(3), { deadlineMs: 100 })).rejects.toBeInstanceOf(PoolError);
+      expect(performance.now() - t).toBeLessThan(100); // refused, not queued
+      await Promise.all([first, second]);
+      await expect(small.prove(job(4), { deadlineMs: 1 })).rejects.toMatchObject({
+        poolCode: 'DEADLINE_UNMEETABLE',
+      });
+    } finally {
+      await small.close();
+    }
+  }, 120_000);
+});

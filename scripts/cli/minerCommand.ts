@@ -1,0 +1,43 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { InvalidInputError, ZkinferError } from '../../protocol/errors.ts';
+import { startMiner } from '../../prover/miner.ts';
+import { parseMinerConfig } from '../../prover/minerConfig.ts';
+import { EXIT, type Io } from './output.ts';
+
+export function registerMinerCommand(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('miner')
+    .description('serve ProveInference and Capacity over the signed axon protocol until SIGINT/SIGTERM')
+    .requiredOption('--config <file>', 'miner config (JSON)')
+    .action(async (opts: { config: string }) => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(await readFile(opts.config, 'utf8'));
+      } catch (cause) {
+        if (cause instanceof SyntaxError)
+          throw new InvalidInputError(`${opts.config} is not valid JSON: ${cause.message}`, 'INVALID_OPTION');
+        throw new ZkinferError('IO', `cannot read ${opts.config}: ${(cause as Error).message}`, { cause });
+      }
+      const config = parseMinerConfig(raw);
+      // structured logs: one JSON object per line on stdout
+      const log = (e: Record<string, unknown>) =>
+        io.out(JSON.stringify({ ts: new Date().toISOString(), ...e }));
+      const miner = await startMiner(config, log);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          log({ msg: 'shutting down', signal });
+          process.off('SIGINT', onInt);
+          process.off('SIGTERM', onTerm);
+          resolve();
+        };
+        const onInt = () => stop('SIGINT');
+        const onTerm = () => stop('SIGTERM');
+        process.on('SIGINT', onInt);
+        process.on('SIGTERM', onTerm);
+      });
+      await miner.close();
+      log({ msg: 'stopped' });
+      setExit(EXIT.ok);
+    });
+}

@@ -1,0 +1,166 @@
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Artifacts } from '../circuits/artifacts.ts';
+import { inputHashOf } from '../circuits/inputHash.ts';
+import { computeBinding } from '../protocol/binding.ts';
+import { callAxon, nextNonce } from '../protocol/dendrite.ts';
+import { type Hotkey, hotkeyFromUri } from '../protocol/keys.ts';
+import type { CapacityResponse, ProveInferenceResponse } from '../protocol/synapses.ts';
+import { verifyProof } from '../verifier/verifyProof.ts';
+import { holdoutInputs } from './helpers/fixtures.ts';
+import { type MinerProcess, startMinerProcess } from './helpers/minerProcess.ts';
+import { setUpModel } from './helpers/provedModel.ts';
+
+let a: Artifacts;
+let miner: MinerProcess;
+let validator: Hotkey;
+let stranger: Hotkey;
+let vkey: unknown;
+
+beforeAll(async () => {
+  a = await setUpModel('mlp-digits');
+  vkey = JSON.parse(await readFile(a.paths.vkey, 'utf8'));
+  validator = await hotkeyFromUri('//Alice');
+  stranger = await hotkeyFromUri('//Eve');
+  miner = await startMinerProcess({
+    hotkey: { uri: '//MinerOne' },
+    models: [a.dir],
+    workers: 2,
+    maxQueue: 2,
+    maxBodyBytes: 64_000,
+    allowedHotkeys: [validator.ss58],
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await miner?.stop();
+});
+
+const modelId = () => a.manifest.setup!.modelId;
+function request(i: number, overrides: Record<string, unknown> = {}) {
+  return {
+    modelId: modelId(),
+    input: Array.from(holdoutInputs('mlp-digits')[i]!),
+    binding: { nonce: String(1000 + i), validatorHotkey: validator.ss58, minerHotkey: miner.hotkey },
+    deadlineMs: 30_000,
+    ...overrides,
+  };
+}
+const call = <T>(synapse: string, body: unknown, extra: Partial<Parameters<typeof callAxon>[3]> = {}) =>
+  callAxon<T>(miner.url, synapse, body, {
+    hotkey: validator,
+    axonHotkey: miner.hotkey,
+    timeoutMs: 30_000,
+    ...extra,
+  });
+
+describe('miner axon (a real process on 127.0.0.1)', () => {
+  it('answers Capacity', async () => {
+    const r = await call<CapacityResponse>('Capacity', {});
+    expect(r.ok && r.body).toMatchObject({
+      hotkey: miner.hotkey,
+      workers: 2,
+      maxQueue: 2,
+      models: [{ modelId: modelId(), constraints: 1475 }],
+    });
+  });
+
+  it('proves a signed challenge: the proof verifies and commits to the input and the binding', async () => {
+    const req = request(5);
+    const r = await call<ProveInferenceResponse>('ProveInference', req);
+    if (!r.ok) throw new Error(JSON.stringify(r));
+    const n = r.body.publicSignals.length;
+    const expect_ = {
+      binding: { index: n - 1, value: await computeBinding(req.binding) },
+      inputHash: { index: n - 2, value: await inputHashOf(req.input, a.manifest.input) },
+    };
+    expect(await verifyProof(vkey, r.body.publicSignals, r.body.proof, expect_)).toEqual({ ok: true });
+    expect(r.body.timings.proveMs).toBeGreaterThan(0);
+  });
+
+  it('401: a bad signature, an empty one, one made for another axon, and a replayed nonce', async () => {
+    const other = await hotkeyFromUri('//SomeoneElse');
+    expect(
+      (await call('Capacity', {}, { tamper: { signature: validator.sign('something else') } })).status,
+    ).toBe(401);
+    expect((await call('Capacity', {}, { tamper: { signature: '' } })).status).toBe(401); // empty is never accepted
+    expect((await call('Capacity', {}, { tamper: { signature: '0x' } })).status).toBe(401);
+    expect((await call('Capacity', {}, { axonHotkey: other.ss58 })).status).toBe(401);
+    const nonce = nextNonce();
+    const uuid = 'replayed-request';
+    expect((await call('Capacity', {}, { tamper: { nonce, uuid } })).status).toBe(200);
+    const replay = await call('Capacity', {}, { tamper: { nonce, uuid } });
+    expect(replay).toMatchObject({ ok: false, status: 401, detail: expect.stringMatching(/replay/) });
+  });
+
+  it('404 unknown synapse, 413 oversize body, 403 unknown hotkey, 400 malformed input with a reason', async () => {
+    expect((await call('Teleport', {})).status).toBe(404);
+    const huge = request(0, { input: new Array(20_000).fill(0.5) });
+    expect((await call('ProveInference', huge)).status).toBe(413);
+    expect((await call('Capacity', {}, { hotkey: stranger })).status).toBe(403);
+    const short = await call('ProveInference', request(0, { input: [1, 2, 3] }));
+    expect(short).toMatchObject({ status: 400, detail: 'the model takes 64 input values, got 3' });
+    const nan = await call('ProveInference', { ...request(0), input: ['x'] });
+    expect(nan).toMatchObject({ status: 400, detail: 'input[0] is not a finite number' });
+    const stolen = await call(
+      'ProveInference',
+      request(0, { binding: { nonce: '1', validatorHotkey: validator.ss58, minerHotkey: stranger.ss58 } }),
+    );
+    expect(stolen).toMatchObject({ status: 400, detail: 'binding.minerHotkey is not this miner' });
+  });
+
+  it('503 at once when the queue is full, while accepted jobs finish within their deadline', async () => {
+    const started = performance.now();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => call<ProveInferenceResponse>('ProveInference', request(i))),
+    );
+    const busy = results.filter((r) => !r.ok && r.status === 503);
+    const done = results.filter((r) => r.ok);
+    expect(busy.length).toBeGreaterThan(0);
+    expect(done.length).toBeGreaterThanOrEqual(4);
+    expect(busy.length + done.length).toBe(10);
+    for (const r of busy) expect(r.latencyMs).toBeLessThan(1_000); // refused at once, not queued
+    for (const r of done) expect(r.latencyMs).toBeLessThan(30_000);
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
+
+  it('under an offered load of 2x capacity: accepted jobs meet their deadline (p95), the excess is refused at once', async () => {
+    // capacity measured here: 2 workers / one proof's duration
+    const one = await call<ProveInferenceResponse>('ProveInference', request(11));
+    if (!one.ok) throw new Error(JSON.stringify(one));
+    const proofMs = one.body.timings.witnessMs + one.body.timings.proveMs;
+    const intervalMs = proofMs / 2 / 2; // 2 workers, offered at twice their rate
+    const deadlineMs = Math.max(4 * proofMs, 1_500);
+    const calls: Promise<Awaited<ReturnType<typeof call<ProveInferenceResponse>>>>[] = [];
+    const until = performance.now() + 6_000;
+    for (let i = 0; performance.now() < until; i++) {
+      calls.push(call<ProveInferenceResponse>('ProveInference', request(i % 300, { deadlineMs })));
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+    const results = await Promise.all(calls);
+    const p95 = (v: number[]) => v.sort((x, y) => x - y)[Math.floor(v.length * 0.95)] ?? 0;
+    const accepted = results.filter((r) => r.ok).map((r) => r.latencyMs);
+    const refused = results.filter((r) => !r.ok && r.status === 503).map((r) => r.latencyMs);
+    expect(results.filter((r) => !r.ok && r.status !== 503)).toEqual([]);
+    expect(accepted.length).toBeGreaterThan(0);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(p95(accepted)).toBeLessThanOrEqual(deadlineMs);
+    expect(p95(refused)).toBeLessThan(250);
+  }, 60_000);
+
+  it('exposes Prometheus metrics', async () => {
+    const text = await (await fetch(`${miner.url}/metrics`)).text();
+    expect(text).toMatch(/zkinfer_miner_proofs_total [1-9]/);
+    expect(text).toMatch(/zkinfer_miner_failures_total\{cause="queue_full"\} [1-9]/);
+    expect(text).toMatch(/zkinfer_miner_proof_ms_count [1-9]/);
+  });
+
+  it('shuts down gracefully on SIGTERM, finishing the proof in flight', async () => {
+    const inFlight = call<ProveInferenceResponse>('ProveInference', request(7));
+    await new Promise((r) => setTimeout(r, 150));
+    const code = miner.stop();
+    const r = await inFlight;
+    expect(r.ok).toBe(true);
+    expect(await code).toBe(0);
+  });
+});
