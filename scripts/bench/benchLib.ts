@@ -1,0 +1,37 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { type Artifacts, openArtifacts } from '../../circuits/artifacts.ts';
+import { compileModel } from '../../circuits/compile.ts';
+import { setupArtifacts } from '../../circuits/setup/setup.ts';
+
+export const ROOT = new URL('../..', import.meta.url).pathname;
+export const REPORT_DIR = join(ROOT, 'scripts', 'bench', 'reports');
+
+/** A fixture model compiled and set up once under .zkinfer-cache/bench (reused across runs). */
+export async function benchModel(name: string): Promise<Artifacts> {
+  const dir = join(ROOT, '.zkinfer-cache', 'bench', name);
+  await compileModel(join(ROOT, 'test', 'fixtures', 'models', `${name}.onnx`), { outDir: dir });
+  const a = await openArtifacts(dir);
+  if (a.manifest.setup && existsSync(a.paths.zkey)) return a;
+  await setupArtifacts(dir, join(ROOT, 'test', 'fixtures', 'ptau', 'dev-pot13.ptau'));
+  return openArtifacts(dir);
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? 0;
+}
+
+export function machine(): string {
+  return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+/** Writes <name>.md and <name>.json into scripts/bench/reports. */
+export async function writeReport(name: string, markdown: string, json: unknown): Promise<string> {
+  await mkdir(REPORT_DIR, { recursive: true });
+  await writeFile(join(REPORT_DIR, `${name}.md`), markdown);
+  await writeFile(join(REPORT_DIR, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  return join(REPORT_DIR, `${name}.md`);
+}
