@@ -103,3 +103,7 @@ declare module 'snarkjs' {
     info(r1cs: string, logger?: unknown): Promise<unknown>;
   };
 }
+
+declare module 'ffjavascript' {
+  export const Scalar: { toRprLE(buff: Uint8Array, offset: number, value: bigint, n8: number): void };
+}

@@ -14,7 +14,7 @@ import { infer } from '../../circuits/core/inference.ts';
 import { ProvingPool } from '../../prover/pool/provingPool.ts';
 import { benchModel, machine, percentile, writeReport } from './benchLib.ts';
 
-const modelName = process.argv[2] ?? 'cnn-bn-digits';
+const modelName = process.argv[2] ?? 'mlp-digits'; // the bundled model
 const proofs = Number(process.argv[3] ?? 16);
 const cores = availableParallelism();
 
@@ -153,7 +153,7 @@ const md = [
   `- pool at ${cores} workers vs one snarkjs process per proof, one at a time: **${ratios.vsBaselineOneProcess}×**`,
   '',
 ].join('\n');
-const path = await writeReport('prove-throughput', md, {
+const path = await writeReport(`prove-throughput-${modelName}`, md, {
   model: modelName,
   constraints: a.manifest.circuit.constraints,
   machine: machine(),
