@@ -71,6 +71,7 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
   metrics.gauge('zkinfer_miner_in_flight', 'Jobs being proved', () => pool.inFlight);
   metrics.gauge('zkinfer_miner_workers', 'Proving workers', () => pool.workers);
 
+  let replayed: ProveInferenceResponse | undefined;
   const refuse = (status: number, error: string, cause: string): SynapseReply => {
     failures({ cause });
     return { status, body: { error } };
@@ -130,7 +131,15 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
         } catch (e) {
           return refuse(400, (e as Error).message, 'binding');
         }
-        const r = infer(model.graph, req.input);
+        // demo/test misbehaviour (see MinerConfig.demoBehavior); honest miners skip all of this
+        const cheat = config.demoBehavior;
+        if (cheat === 'replay' && replayed) return { status: 200, body: replayed };
+        if (cheat === 'garbage') return { status: 200, body: garbageAnswer(req.modelId) };
+        if (cheat === 'stealBinding')
+          binding = await computeBinding({ ...req.binding, minerHotkey: `${req.binding.minerHotkey}-other` });
+        const provedInput =
+          cheat === 'wrongInput' ? req.input.map((v, i) => (i === 0 ? v + 0.5 : v)) : req.input;
+        const r = infer(model.graph, provedInput);
         try {
           const result = await pool.prove(
             {
@@ -153,6 +162,8 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
             predictedClass: r.predictedClass,
             timings: result.timings,
           };
+          if (cheat === 'replay') replayed = body;
+          if (cheat === 'slow') await new Promise((resolve) => setTimeout(resolve, config.demoDelayMs));
           return { status: 200, body };
         } catch (e) {
           if (e instanceof PoolError)
@@ -172,5 +183,27 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
       await axon.close(config.shutdownGraceSeconds * 1000);
       await pool.close();
     },
+  };
+}
+
+/** A well-formed answer with a proof that proves nothing (demoBehavior "garbage"). */
+function garbageAnswer(modelId: string): ProveInferenceResponse {
+  return {
+    modelId,
+    proof: {
+      pi_a: ['1', '2', '1'],
+      pi_b: [
+        ['1', '2'],
+        ['3', '4'],
+        ['1', '0'],
+      ],
+      pi_c: ['1', '2', '1'],
+      protocol: 'groth16',
+      curve: 'bn128',
+    },
+    publicSignals: ['0'],
+    outputs: [],
+    predictedClass: 0,
+    timings: { queueMs: 0, witnessMs: 0, proveMs: 0 },
   };
 }

@@ -20,7 +20,17 @@ export interface MinerConfig {
   readonly allowedHotkeys: readonly string[];
   /** Seconds to let in-flight proofs finish on shutdown. */
   readonly shutdownGraceSeconds: number;
+  /**
+   * For demos and tests of validators only: how this miner misbehaves. "honest" (default) proves
+   * what is asked; the others are the cheats a validator must catch.
+   */
+  readonly demoBehavior: DemoBehavior;
+  /** With demoBehavior "slow": extra milliseconds before answering. */
+  readonly demoDelayMs: number;
 }
+
+export const DEMO_BEHAVIORS = ['honest', 'slow', 'wrongInput', 'replay', 'stealBinding', 'garbage'] as const;
+export type DemoBehavior = (typeof DEMO_BEHAVIORS)[number];
 
 const DEFAULTS = Object.freeze({
   host: '127.0.0.1',
@@ -59,6 +69,8 @@ export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
     'rateLimitPerMinute',
     'allowedHotkeys',
     'shutdownGraceSeconds',
+    'demoBehavior',
+    'demoDelayMs',
   ]);
   for (const k of Object.keys(r))
     if (!known.has(k)) throw bad(k, `is not a miner setting (known: ${[...known].join(', ')})`, r[k]);
@@ -80,6 +92,9 @@ export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
   const allowed = r['allowedHotkeys'] ?? DEFAULTS.allowedHotkeys;
   if (!Array.isArray(allowed) || !allowed.every((h) => typeof h === 'string'))
     throw bad('allowedHotkeys', 'must be a list of ss58 addresses', allowed);
+  const demoBehavior = (r['demoBehavior'] ?? 'honest') as DemoBehavior;
+  if (!DEMO_BEHAVIORS.includes(demoBehavior))
+    throw bad('demoBehavior', `must be one of ${DEMO_BEHAVIORS.join(', ')}`, demoBehavior);
   return Object.freeze({
     host,
     port,
@@ -91,5 +106,7 @@ export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
     rateLimitPerMinute: positiveInt(r, 'rateLimitPerMinute', DEFAULTS.rateLimitPerMinute),
     allowedHotkeys: allowed as string[],
     shutdownGraceSeconds: positiveInt(r, 'shutdownGraceSeconds', DEFAULTS.shutdownGraceSeconds, true),
+    demoBehavior,
+    demoDelayMs: positiveInt(r, 'demoDelayMs', 1500, true),
   });
 }

@@ -4,6 +4,7 @@ import { registerCompileCommands } from './compileCommands.ts';
 import { registerMinerCommand } from './minerCommand.ts';
 import { EXIT, type Io, processIo, reportError } from './output.ts';
 import { registerProofCommands } from './proofCommands.ts';
+import { registerValidatorCommands } from './validatorCommands.ts';
 
 /** Runs the CLI and returns the exit code (never calls process.exit, so cleanup always runs). */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
@@ -22,6 +23,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerCompileCommands(program, io, setExit);
   registerProofCommands(program, io, setExit);
   registerMinerCommand(program, io, setExit);
+  registerValidatorCommands(program, io, setExit);
   const globals = () => program.opts<{ json?: boolean; verbose?: boolean }>();
   try {
     await program.parseAsync([...argv]);

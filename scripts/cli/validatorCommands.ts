@@ -1,0 +1,146 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { InvalidInputError, ZkinferError } from '../../protocol/errors.ts';
+import { replayScores } from '../../verifier/core/replayScores.ts';
+import { weightsFromScores } from '../../verifier/core/scoring.ts';
+import { Validator } from '../../verifier/validator.ts';
+import { parseValidatorConfig } from '../../verifier/validatorConfig.ts';
+import { ValidatorStore } from '../../verifier/validatorStore.ts';
+import type { GlobalOptions } from './compileCommands.ts';
+import { EXIT, type Io } from './output.ts';
+
+function openStore(db: string): ValidatorStore {
+  if (!existsSync(db)) throw new ZkinferError('IO', `no validator database at ${db}`);
+  return new ValidatorStore(db);
+}
+
+export function registerValidatorCommands(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('validator')
+    .description(
+      'challenge miners, verify their proofs, score them and persist everything, round after round',
+    )
+    .requiredOption('--config <file>', 'validator config (JSON)')
+    .option('--rounds <n>', 'stop after n rounds (overrides the config)')
+    .action(async (opts: { config: string; rounds?: string }) => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(await readFile(opts.config, 'utf8'));
+      } catch (cause) {
+        if (cause instanceof SyntaxError)
+          throw new InvalidInputError(`${opts.config} is not valid JSON: ${cause.message}`, 'INVALID_OPTION');
+        throw new ZkinferError('IO', `cannot read ${opts.config}: ${(cause as Error).message}`, { cause });
+      }
+      const config = parseValidatorConfig(raw);
+      const rounds = opts.rounds !== undefined ? Number(opts.rounds) : config.rounds;
+      const log = (e: Record<string, unknown>) =>
+        io.out(JSON.stringify({ ts: new Date().toISOString(), ...e }));
+      const v = await Validator.open(config);
+      let stopping = false;
+      const stop = () => {
+        stopping = true;
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      try {
+        log({
+          msg: 'validator started',
+          hotkey: v.hotkey.ss58,
+          miners: config.miners.length,
+          fromRound: v.store.lastRound() + 1,
+        });
+        for (let done = 0; !stopping && (rounds === 0 || done < rounds); done++) {
+          const r = await v.runRound();
+          log({
+            msg: 'round',
+            round: r.round,
+            outcomes: Object.fromEntries(
+              r.outcomes.map((o) => [
+                o.hotkey,
+                o.outcome.kind === 'verified'
+                  ? `verified ${o.outcome.latencyMs}ms`
+                  : `${o.outcome.kind}: ${o.outcome.reason}`,
+              ]),
+            ),
+            weights: Object.fromEntries(r.weights),
+          });
+          if (config.roundIntervalMs > 0 && !stopping)
+            await new Promise((res) => setTimeout(res, config.roundIntervalMs));
+        }
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        v.close();
+      }
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('scores')
+    .description("each miner's score, recent outcomes and how its weight is computed")
+    .requiredOption('--db <file>', 'the validator database')
+    .action(async (opts: { db: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const store = openStore(opts.db);
+      try {
+        const scores = [...store.scores().values()];
+        const weights = weightsFromScores(scores);
+        const total = scores.reduce((s, m) => s + m.score, 0);
+        const recent = store.requests();
+        const rows = scores.map((s) => ({
+          ...s,
+          weight: weights.get(s.hotkey) ?? 0,
+          recent: recent
+            .filter((r) => r.hotkey === s.hotkey)
+            .slice(-5)
+            .map((r) =>
+              r.outcome === 'verified'
+                ? `r${r.round} verified ${Math.round(r.latencyMs)}ms`
+                : `r${r.round} ${r.outcome}: ${r.reason}`,
+            ),
+        }));
+        if (g.json)
+          io.out(JSON.stringify({ ok: true, round: store.lastRound(), scoreSum: total, miners: rows }));
+        else {
+          io.out(`round ${store.lastRound()}; weight = score / Σ scores (Σ = ${total.toFixed(6)})`);
+          for (const r of rows) {
+            io.out(
+              `${r.hotkey}  score ${r.score.toFixed(6)}  weight ${r.weight.toFixed(6)}  verified ${r.verified}  invalid ${r.invalid}  transport ${r.transport}${r.cooldownUntil >= store.lastRound() + 1 ? `  cooling down until round ${r.cooldownUntil}` : ''}`,
+            );
+            for (const line of r.recent) io.out(`    ${line}`);
+          }
+        }
+      } finally {
+        store.close();
+      }
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('replay-scores')
+    .description(
+      'recompute every score and weight from the request log; exit 0 when they equal the stored ones, 2 otherwise',
+    )
+    .argument('<db>', 'the validator database')
+    .action(async (db: string, _opts: unknown, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const store = openStore(db);
+      try {
+        const result = replayScores(store.requests(), (round) => store.weightsOf(round));
+        if (g.json)
+          io.out(JSON.stringify({ ok: result.ok, rounds: result.rounds, mismatches: result.mismatches }));
+        else {
+          for (const m of result.mismatches) io.out(`MISMATCH ${m}`);
+          io.out(
+            result.ok
+              ? `reproduced ${result.rounds} rounds exactly`
+              : `${result.mismatches.length} mismatches`,
+          );
+        }
+        setExit(result.ok ? EXIT.ok : EXIT.invalid);
+      } finally {
+        store.close();
+      }
+    });
+}

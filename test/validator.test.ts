@@ -1,0 +1,160 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Artifacts } from '../circuits/artifacts.ts';
+import { hotkeyFromUri } from '../protocol/keys.ts';
+import type { DemoBehavior } from '../prover/minerConfig.ts';
+import { Validator } from '../verifier/validator.ts';
+import { parseValidatorConfig, type ValidatorConfig } from '../verifier/validatorConfig.ts';
+import { ValidatorStore } from '../verifier/validatorStore.ts';
+import { zkinfer } from './helpers/cli.ts';
+import { ROOT } from './helpers/fixtures.ts';
+import { type MinerProcess, startMinerProcess } from './helpers/minerProcess.ts';
+import { setUpModel } from './helpers/provedModel.ts';
+
+const CAST: [string, DemoBehavior][] = [
+  ['//Fast', 'honest'],
+  ['//Slow', 'slow'],
+  ['//WrongInput', 'wrongInput'],
+  ['//Replayer', 'replay'],
+  ['//Thief', 'stealBinding'],
+  ['//Garbage', 'garbage'],
+];
+
+let a: Artifacts;
+let dir: string;
+let miners: MinerProcess[] = [];
+let config: ValidatorConfig;
+const hk: Record<string, string> = {};
+
+beforeAll(async () => {
+  a = await setUpModel('mlp-digits');
+  dir = await mkdtemp(join(tmpdir(), 'zkinfer-validator-'));
+  const validator = await hotkeyFromUri('//Validator');
+  miners = await Promise.all(
+    CAST.map(([uri, demoBehavior]) =>
+      startMinerProcess({
+        hotkey: { uri },
+        models: [a.dir],
+        workers: 1,
+        maxQueue: 4,
+        demoBehavior,
+        demoDelayMs: 1200,
+        allowedHotkeys: [validator.ss58],
+      }),
+    ),
+  );
+  CAST.forEach(([uri], i) => {
+    hk[uri] = miners[i]!.hotkey;
+  });
+  hk['//Offline'] = (await hotkeyFromUri('//Offline')).ss58;
+  config = parseValidatorConfig({
+    hotkey: { uri: '//Validator' },
+    db: join(dir, 'validator.db'),
+    models: [a.dir],
+    miners: [
+      ...miners.map((m) => ({ hotkey: m.hotkey, url: m.url })),
+      { hotkey: hk['//Offline'], url: 'http://127.0.0.1:1' },
+    ],
+    timeoutMs: 15_000,
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.all(miners.map((m) => m.stop()));
+});
+
+describe('validator against real miners on loopback', () => {
+  it('after 6 rounds: fast honest first, slow honest second, every cheater zero, the offline miner decays without being called a cheater', async () => {
+    const v = await Validator.open(config);
+    try {
+      let last: Awaited<ReturnType<Validator['runRound']>> | undefined;
+      for (let r = 0; r < 6; r++) last = await v.runRound();
+      const w = last!.weights;
+      const s = last!.scores;
+      expect(w.get(hk['//Fast']!)!).toBeGreaterThan(w.get(hk['//Slow']!)!);
+      expect(w.get(hk['//Slow']!)!).toBeGreaterThan(0);
+      for (const cheat of ['//WrongInput', '//Replayer', '//Thief', '//Garbage']) {
+        expect(w.get(hk[cheat]!), cheat).toBe(0);
+        expect(s.get(hk[cheat]!)!.invalid, cheat).toBeGreaterThan(0);
+      }
+      expect(w.get(hk['//Offline']!)).toBe(0);
+      expect(s.get(hk['//Offline']!)).toMatchObject({ invalid: 0 });
+      expect(s.get(hk['//Offline']!)!.transport).toBeGreaterThan(0);
+      const reasons = new Set(
+        v.store
+          .requests()
+          .filter((r) => r.outcome === 'invalid')
+          .map((r) => `${r.hotkey}:${r.reason}`),
+      );
+      expect(reasons).toContain(`${hk['//WrongInput']}:inputHashMismatch`);
+      expect(reasons).toContain(`${hk['//Thief']}:bindingMismatch`);
+      expect(reasons).toContain(`${hk['//Replayer']}:inputHashMismatch`);
+    } finally {
+      v.close();
+    }
+  }, 300_000);
+
+  it('zkinfer scores explains the weights and replay-scores reproduces them exactly', async () => {
+    const scores = await zkinfer('--json', 'scores', '--db', config.db);
+    expect(scores.code).toBe(0);
+    const parsed = JSON.parse(scores.stdout) as {
+      round: number;
+      miners: { hotkey: string; weight: number; recent: string[] }[];
+    };
+    expect(parsed.round).toBe(6);
+    expect(parsed.miners.find((m) => m.hotkey === hk['//Fast'])!.recent.at(-1)).toMatch(/verified/);
+    const replay = await zkinfer('replay-scores', config.db);
+    expect(replay).toMatchObject({ code: 0 });
+    expect(replay.stdout).toMatch(/reproduced 6 rounds exactly/);
+  });
+
+  it('killed mid-round and restarted: scores and the replay guard survive, no nonce is reused', async () => {
+    const file = join(dir, 'validator.json');
+    await writeFile(file, JSON.stringify({ ...config, miners: config.miners }));
+    const before = new ValidatorStore(config.db);
+    const scoresBefore = before.scores();
+    const noncesBefore = before.nonceCount();
+    before.close();
+    // start, wait for one committed round, then SIGKILL while the next round is in flight
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'scripts', 'zkinfer.mjs'), 'validator', '--config', file],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        if (d.toString().includes('"msg":"round"')) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`validator exited early with ${code}`)));
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const mid = new ValidatorStore(config.db);
+    const roundAfterKill = mid.lastRound();
+    const noncesAfterKill = mid.allNonces();
+    const scoresAfterKill = mid.scores();
+    mid.close();
+    expect(roundAfterKill).toBeGreaterThanOrEqual(7);
+    expect(noncesAfterKill.length).toBeGreaterThan(noncesBefore);
+    expect(scoresAfterKill.size).toBe(scoresBefore.size);
+    // restart for two rounds: it continues from the committed round and never reuses a nonce
+    const again = await zkinfer('validator', '--config', file, '--rounds', '2');
+    expect(again.code).toBe(0);
+    const after = new ValidatorStore(config.db);
+    try {
+      expect(after.lastRound()).toBe(roundAfterKill + 2);
+      const all = after.allNonces();
+      expect(new Set(all).size).toBe(all.length);
+      for (const n of noncesAfterKill) expect(all).toContain(n);
+      const sent = after.requests().map((r) => r.nonce);
+      expect(new Set(sent).size).toBe(sent.length);
+    } finally {
+      after.close();
+    }
+    expect((await zkinfer('replay-scores', config.db)).code).toBe(0);
+  }, 300_000);
+});

@@ -1,0 +1,183 @@
+import { readFile } from 'node:fs/promises';
+import { type Artifacts, openArtifacts, requireFile } from '../circuits/artifacts.ts';
+import { inputHashOf } from '../circuits/inputHash.ts';
+import { computeBinding } from '../protocol/binding.ts';
+import { callAxon } from '../protocol/dendrite.ts';
+import { ArtifactError } from '../protocol/errors.ts';
+import { type Hotkey, hotkeyFromFile, hotkeyFromUri } from '../protocol/keys.ts';
+import type { ProveInferenceResponse } from '../protocol/synapses.ts';
+import { batchVerify } from './batchVerify.ts';
+import { makeChallenge } from './core/challenge.ts';
+import { applyRound, freshScore, type MinerScore, type Outcome, weightsFromScores } from './core/scoring.ts';
+import type { ValidatorConfig } from './validatorConfig.ts';
+import { type RequestRecord, ValidatorStore } from './validatorStore.ts';
+
+interface Model {
+  readonly modelId: string;
+  readonly artifacts: Artifacts;
+  readonly vkey: unknown;
+}
+
+export interface RoundResult {
+  readonly round: number;
+  readonly outcomes: readonly { readonly hotkey: string; readonly outcome: Outcome }[];
+  readonly weights: ReadonlyMap<string, number>;
+  readonly scores: ReadonlyMap<string, MinerScore>;
+}
+
+/** The validator: challenges miners, verifies, scores and persists, one round at a time. */
+export class Validator {
+  private constructor(
+    readonly config: ValidatorConfig,
+    readonly hotkey: Hotkey,
+    private readonly models: readonly Model[],
+    readonly store: ValidatorStore,
+  ) {}
+
+  static async open(config: ValidatorConfig): Promise<Validator> {
+    const hotkey =
+      'uri' in config.hotkey
+        ? await hotkeyFromUri(config.hotkey.uri)
+        : await hotkeyFromFile(config.hotkey.file);
+    const models: Model[] = [];
+    for (const dir of config.models) {
+      const artifacts = await openArtifacts(dir);
+      if (!artifacts.manifest.setup)
+        throw new ArtifactError('ARTIFACT_NOT_FOUND', `${dir} has no keys; run zkinfer setup on it first`);
+      const vkey = JSON.parse(
+        await readFile(requireFile(artifacts.paths.vkey, 'verification key'), 'utf8'),
+      ) as unknown;
+      models.push({ modelId: artifacts.manifest.setup.modelId, artifacts, vkey });
+    }
+    return new Validator(config, hotkey, models, new ValidatorStore(config.db));
+  }
+
+  async runRound(): Promise<RoundResult> {
+    const round = this.store.lastRound() + 1;
+    const scores = this.store.scores();
+    const eligible = this.config.miners.filter((m) => (scores.get(m.hotkey)?.cooldownUntil ?? 0) < round);
+
+    // 1. fresh challenges, reserved in the replay guard before anything is sent
+    const challenges = await Promise.all(
+      eligible.map(async (miner, i) => {
+        const model = this.models[(round + i) % this.models.length]!;
+        const enc = model.artifacts.manifest.input;
+        for (;;) {
+          const { input, nonce } = makeChallenge(enc.size, enc.range);
+          const inputHash = (await inputHashOf(input, enc)).toString();
+          if (this.store.reserveChallenge(round, nonce, inputHash)) {
+            const parts = { nonce, validatorHotkey: this.hotkey.ss58, minerHotkey: miner.hotkey };
+            return { miner, model, input, nonce, inputHash, binding: await computeBinding(parts), parts };
+          }
+        }
+      }),
+    );
+
+    // 2. query with bounded concurrency; latency is measured here, on the validator's side
+    const answers = await mapLimit(challenges, this.config.concurrency, (c) =>
+      callAxon<ProveInferenceResponse>(
+        c.miner.url,
+        'ProveInference',
+        { modelId: c.model.modelId, input: c.input, binding: c.parts, deadlineMs: this.config.timeoutMs },
+        { hotkey: this.hotkey, axonHotkey: c.miner.hotkey, timeoutMs: this.config.timeoutMs },
+      ),
+    );
+
+    // 3. the validator recomputes input hash and binding itself; only then the pairing (batched)
+    const outcomes = new Map<string, Outcome>();
+    const reasons = new Map<string, string>();
+    const pending: { index: number; model: Model }[] = [];
+    answers.forEach((a, i) => {
+      const c = challenges[i]!;
+      const hk = c.miner.hotkey;
+      if (!a.ok) {
+        // a 200 that is not JSON is a broken answer; everything else is transport (never a cheat)
+        const o: Outcome =
+          a.failure === 'malformed'
+            ? { kind: 'invalid', reason: 'malformed answer' }
+            : { kind: 'transport', reason: `${a.failure}${a.status ? ` ${a.status}` : ''}: ${a.detail}` };
+        outcomes.set(hk, o);
+        return;
+      }
+      const signals = a.body.publicSignals;
+      const n = c.model.artifacts.manifest.publicSignals.names.length;
+      if (a.body.modelId !== c.model.modelId || !Array.isArray(signals) || signals.length !== n) {
+        outcomes.set(hk, { kind: 'invalid', reason: 'malformed: wrong model or public signal count' });
+      } else if (signals[n - 2] !== c.inputHash) {
+        outcomes.set(hk, { kind: 'invalid', reason: 'inputHashMismatch' });
+      } else if (signals[n - 1] !== c.binding.toString()) {
+        outcomes.set(hk, { kind: 'invalid', reason: 'bindingMismatch' });
+      } else {
+        pending.push({ index: i, model: c.model });
+      }
+    });
+    for (const model of this.models) {
+      const group = pending.filter((p) => p.model === model);
+      if (group.length === 0) continue;
+      const results = await batchVerify(
+        model.vkey,
+        group.map((p) => {
+          const a = answers[p.index]!;
+          return a.ok
+            ? { publicSignals: a.body.publicSignals, proof: a.body.proof }
+            : { publicSignals: [], proof: null };
+        }),
+      );
+      results.forEach((r, j) => {
+        const p = group[j]!;
+        const a = answers[p.index]!;
+        const hk = challenges[p.index]!.miner.hotkey;
+        outcomes.set(
+          hk,
+          r.ok ? { kind: 'verified', latencyMs: a.latencyMs } : { kind: 'invalid', reason: r.reason },
+        );
+      });
+    }
+    for (const [h, o] of outcomes) if (o.kind !== 'verified') reasons.set(h, o.reason);
+
+    // 4. score, weigh and commit the round atomically
+    const { scores: next, latency } = applyRound(scores, outcomes, round);
+    const all = this.config.miners.map((m) => next.get(m.hotkey) ?? freshScore(m.hotkey));
+    const weights = weightsFromScores(all);
+    const records: RequestRecord[] = challenges.map((c, i) => {
+      const o = outcomes.get(c.miner.hotkey)!;
+      return {
+        round,
+        hotkey: c.miner.hotkey,
+        modelId: c.model.modelId,
+        nonce: c.nonce,
+        inputHash: c.inputHash,
+        outcome: o.kind,
+        reason: reasons.get(c.miner.hotkey) ?? '',
+        latencyMs: answers[i]!.latencyMs,
+        latencyScore: latency.get(c.miner.hotkey) ?? 0,
+        scoreAfter: next.get(c.miner.hotkey)!.score,
+      };
+    });
+    this.store.commitRound(round, records, all, weights);
+    return {
+      round,
+      outcomes: [...outcomes].map(([hotkey, outcome]) => ({ hotkey, outcome })),
+      weights,
+      scores: new Map(all.map((s) => [s.hotkey, s])),
+    };
+  }
+
+  close(): void {
+    this.store.close();
+  }
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
