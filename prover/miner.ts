@@ -5,13 +5,13 @@ import type { QuantGraph } from '../circuits/core/quantGraph.ts';
 import { computeBinding } from '../protocol/binding.ts';
 import { ArtifactError } from '../protocol/errors.ts';
 import { type Hotkey, hotkeyFromFile, hotkeyFromUri } from '../protocol/keys.ts';
+import { Metrics } from '../protocol/metrics.ts';
 import {
   type CapacityResponse,
   type ProveInferenceResponse,
   parseProveInference,
 } from '../protocol/synapses.ts';
 import { Axon, type SynapseReply } from './axon.ts';
-import { Metrics } from './metrics.ts';
 import type { MinerConfig } from './minerConfig.ts';
 import { PoolError, ProvingPool } from './pool/provingPool.ts';
 

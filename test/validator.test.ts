@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Artifacts } from '../circuits/artifacts.ts';
+import { inputHashOf } from '../circuits/inputHash.ts';
 import { hotkeyFromUri } from '../protocol/keys.ts';
 import type { DemoBehavior } from '../prover/minerConfig.ts';
 import { Validator } from '../verifier/validator.ts';
 import { parseValidatorConfig, type ValidatorConfig } from '../verifier/validatorConfig.ts';
 import { ValidatorStore } from '../verifier/validatorStore.ts';
 import { zkinfer } from './helpers/cli.ts';
-import { ROOT } from './helpers/fixtures.ts';
+import { holdoutInputs, ROOT } from './helpers/fixtures.ts';
 import { type MinerProcess, startMinerProcess } from './helpers/minerProcess.ts';
 import { setUpModel } from './helpers/provedModel.ts';
 
@@ -50,7 +51,17 @@ beforeAll(async () => {
     hk[uri] = miners[i]!.hotkey;
   });
   hk['//Offline'] = (await hotkeyFromUri('//Offline')).ss58;
+  const dataset = join(dir, 'challenges.json');
+  await writeFile(
+    dataset,
+    JSON.stringify({
+      inputs: holdoutInputs('mlp-digits')
+        .slice(0, 4)
+        .map((x) => Array.from(x)),
+    }),
+  );
   config = parseValidatorConfig({
+    challengeInputs: dataset,
     hotkey: { uri: '//Validator' },
     db: join(dir, 'validator.db'),
     models: [a.dir],
@@ -83,6 +94,14 @@ describe('validator against real miners on loopback', () => {
       expect(w.get(hk['//Offline']!)).toBe(0);
       expect(s.get(hk['//Offline']!)).toMatchObject({ invalid: 0 });
       expect(s.get(hk['//Offline']!)!.transport).toBeGreaterThan(0);
+      // the 4 dataset inputs were each sent exactly once; the rest came from the CSPRNG
+      const sentHashes = v.store.requests().map((r) => r.inputHash);
+      for (const x of holdoutInputs('mlp-digits').slice(0, 4)) {
+        const h = (await inputHashOf(x, a.manifest.input)).toString();
+        expect(sentHashes.filter((s2) => s2 === h)).toHaveLength(1);
+      }
+      expect(new Set(sentHashes).size).toBe(sentHashes.length);
+      expect(v.metrics.render()).toMatch(/zkinfer_validator_rounds_total 6/);
       const reasons = new Set(
         v.store
           .requests()

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type Artifacts, openArtifacts, requireFile } from '../circuits/artifacts.ts';
 import { inputHashOf } from '../circuits/inputHash.ts';
@@ -5,6 +6,7 @@ import { computeBinding } from '../protocol/binding.ts';
 import { callAxon } from '../protocol/dendrite.ts';
 import { ArtifactError } from '../protocol/errors.ts';
 import { type Hotkey, hotkeyFromFile, hotkeyFromUri } from '../protocol/keys.ts';
+import { Metrics } from '../protocol/metrics.ts';
 import type { ProveInferenceResponse } from '../protocol/synapses.ts';
 import { batchVerify } from './batchVerify.ts';
 import { makeChallenge } from './core/challenge.ts';
@@ -16,6 +18,8 @@ interface Model {
   readonly modelId: string;
   readonly artifacts: Artifacts;
   readonly vkey: unknown;
+  /** Dataset inputs of this model's size not yet sent (each input is used at most once). */
+  readonly dataset: number[][];
 }
 
 export interface RoundResult {
@@ -47,12 +51,38 @@ export class Validator {
       const vkey = JSON.parse(
         await readFile(requireFile(artifacts.paths.vkey, 'verification key'), 'utf8'),
       ) as unknown;
-      models.push({ modelId: artifacts.manifest.setup.modelId, artifacts, vkey });
+      const dataset = config.challengeInputs
+        ? await readDataset(config.challengeInputs, artifacts.manifest.input.size)
+        : [];
+      models.push({ modelId: artifacts.manifest.setup.modelId, artifacts, vkey, dataset });
     }
     return new Validator(config, hotkey, models, new ValidatorStore(config.db));
   }
 
+  /** Prometheus metrics of this validator (served by the CLI when metricsPort is set). */
+  readonly metrics = new Metrics();
+  private readonly countRequests = this.metrics.counter(
+    'zkinfer_validator_requests_total',
+    'Challenges by outcome',
+  );
+  private readonly countRounds = this.metrics.counter('zkinfer_validator_rounds_total', 'Rounds committed');
+  private readonly roundMs = this.metrics.histogram(
+    'zkinfer_validator_round_ms',
+    'Round duration',
+    [500, 1000, 2000, 5000, 10000, 30000],
+  );
+
+  /** A challenge input: an unused dataset entry when there is one, else fresh CSPRNG values. */
+  private challengeInput(model: Model): { input: number[]; nonce: string } {
+    const enc = model.artifacts.manifest.input;
+    const fresh = makeChallenge(enc.size, enc.range);
+    if (model.dataset.length === 0) return fresh;
+    const [input] = model.dataset.splice(randomInt(model.dataset.length), 1);
+    return { input: input!, nonce: fresh.nonce };
+  }
+
   async runRound(): Promise<RoundResult> {
+    const started = performance.now();
     const round = this.store.lastRound() + 1;
     const scores = this.store.scores();
     const eligible = this.config.miners.filter((m) => (scores.get(m.hotkey)?.cooldownUntil ?? 0) < round);
@@ -63,7 +93,7 @@ export class Validator {
         const model = this.models[(round + i) % this.models.length]!;
         const enc = model.artifacts.manifest.input;
         for (;;) {
-          const { input, nonce } = makeChallenge(enc.size, enc.range);
+          const { input, nonce } = this.challengeInput(model);
           const inputHash = (await inputHashOf(input, enc)).toString();
           if (this.store.reserveChallenge(round, nonce, inputHash)) {
             const parts = { nonce, validatorHotkey: this.hotkey.ss58, minerHotkey: miner.hotkey };
@@ -155,6 +185,9 @@ export class Validator {
       };
     });
     this.store.commitRound(round, records, all, weights);
+    for (const r of records) this.countRequests({ outcome: r.outcome });
+    this.countRounds();
+    this.roundMs(performance.now() - started);
     return {
       round,
       outcomes: [...outcomes].map(([hotkey, outcome]) => ({ hotkey, outcome })),
@@ -179,5 +212,18 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
       }
     }),
   );
+  return out;
+}
+
+/** Dataset inputs of the given size from {"inputs": [[...], ...]} (entries of other sizes are skipped). */
+async function readDataset(path: string, size: number): Promise<number[][]> {
+  const doc = JSON.parse(await readFile(path, 'utf8')) as { inputs?: unknown };
+  if (!Array.isArray(doc.inputs))
+    throw new ArtifactError('ARTIFACT_INVALID', `${path} must be {"inputs": [[...], ...]}`);
+  const out: number[][] = [];
+  for (const x of doc.inputs) {
+    if (Array.isArray(x) && x.length === size && x.every((v) => typeof v === 'number' && Number.isFinite(v)))
+      out.push(x as number[]);
+  }
   return out;
 }

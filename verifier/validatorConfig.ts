@@ -13,6 +13,10 @@ export interface ValidatorConfig {
   /** 0 runs until stopped. */
   readonly rounds: number;
   readonly roundIntervalMs: number;
+  /** Optional JSON file {"inputs": [[...], ...]} to draw challenges from (each used at most once). */
+  readonly challengeInputs: string | undefined;
+  /** Serve Prometheus /metrics on 127.0.0.1:metricsPort (0: off). */
+  readonly metricsPort: number;
 }
 
 const bad = (key: string, why: string, got: unknown) =>
@@ -39,6 +43,8 @@ export function parseValidatorConfig(raw: unknown): Readonly<ValidatorConfig> {
     'concurrency',
     'rounds',
     'roundIntervalMs',
+    'challengeInputs',
+    'metricsPort',
   ]);
   for (const k of Object.keys(r))
     if (!known.has(k)) throw bad(k, `is not a validator setting (known: ${[...known].join(', ')})`, r[k]);
@@ -73,5 +79,7 @@ export function parseValidatorConfig(raw: unknown): Readonly<ValidatorConfig> {
     concurrency: int(r, 'concurrency', 16, 1),
     rounds: int(r, 'rounds', 0, 0),
     roundIntervalMs: int(r, 'roundIntervalMs', 0, 0),
+    challengeInputs: typeof r['challengeInputs'] === 'string' ? r['challengeInputs'] : undefined,
+    metricsPort: int(r, 'metricsPort', 0, 0),
   });
 }

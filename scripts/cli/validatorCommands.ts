@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import type { Command } from 'commander';
 import { InvalidInputError, ZkinferError } from '../../protocol/errors.ts';
 import { replayScores } from '../../verifier/core/replayScores.ts';
@@ -37,6 +38,14 @@ export function registerValidatorCommands(program: Command, io: Io, setExit: (co
       const log = (e: Record<string, unknown>) =>
         io.out(JSON.stringify({ ts: new Date().toISOString(), ...e }));
       const v = await Validator.open(config);
+      const metricsServer =
+        config.metricsPort > 0
+          ? createServer((req, res) => {
+              const ok = req.url === '/metrics';
+              res.writeHead(ok ? 200 : 404, { 'content-type': 'text/plain; version=0.0.4' });
+              res.end(ok ? v.metrics.render() : 'not found\n');
+            }).listen(config.metricsPort, '127.0.0.1')
+          : undefined;
       let stopping = false;
       const stop = () => {
         stopping = true;
@@ -71,6 +80,7 @@ export function registerValidatorCommands(program: Command, io: Io, setExit: (co
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
+        metricsServer?.close();
         v.close();
       }
       setExit(EXIT.ok);
