@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'PTAU_TOO_SMALL'
   | 'PTAU_INVALID'
   | 'PROOF_MALFORMED'
+  | 'CHAIN_ERROR'
   | 'IO';
 
 export interface ZkinferErrorOptions {

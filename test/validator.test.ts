@@ -7,6 +7,7 @@ import type { Artifacts } from '../circuits/artifacts.ts';
 import { inputHashOf } from '../circuits/inputHash.ts';
 import { hotkeyFromUri } from '../protocol/keys.ts';
 import type { DemoBehavior } from '../prover/minerConfig.ts';
+import { LocalSubtensor } from '../subnet/localSubtensor.ts';
 import { Validator } from '../verifier/validator.ts';
 import { parseValidatorConfig, type ValidatorConfig } from '../verifier/validatorConfig.ts';
 import { ValidatorStore } from '../verifier/validatorStore.ts';
@@ -128,6 +129,37 @@ describe('validator against real miners on loopback', () => {
     const replay = await zkinfer('replay-scores', config.db);
     expect(replay).toMatchObject({ code: 0 });
     expect(replay.stdout).toMatch(/reproduced 6 rounds exactly/);
+  });
+
+  it('in the full local subnet the honest fast miner gets the largest incentive and cheaters none (zkinfer subnet status)', async () => {
+    const state = join(dir, 'chain.json');
+    const chain = LocalSubtensor.open(state, { tempo: 5 });
+    const validatorKey = (await hotkeyFromUri('//Validator')).ss58;
+    chain.register(validatorKey, 1000);
+    for (const m of config.miners) {
+      chain.register(m.hotkey);
+      await chain.serveAxon(m.hotkey, m.url);
+    }
+    chain.advance(5); // first epoch: the validator gets its permit
+    const v = await Validator.open(config);
+    try {
+      const set = await v.setWeights(chain);
+      expect(set.ok).toBe(true);
+    } finally {
+      v.close();
+    }
+    chain.advance(5);
+    const status = await zkinfer('--json', 'subnet', 'status', '--state', state);
+    expect(status.code).toBe(0);
+    const neurons = (JSON.parse(status.stdout) as { neurons: { hotkey: string; incentive: number }[] })
+      .neurons;
+    const incentive = (uri: string) => neurons.find((n) => n.hotkey === hk[uri])!.incentive;
+    const miners = Object.keys(hk);
+    expect(Math.max(...miners.map(incentive))).toBe(incentive('//Fast'));
+    expect(incentive('//Fast')).toBeGreaterThan(incentive('//Slow'));
+    expect(incentive('//Slow')).toBeGreaterThan(0);
+    for (const cheat of ['//WrongInput', '//Replayer', '//Thief', '//Garbage', '//Offline'])
+      expect(incentive(cheat), cheat).toBe(0);
   });
 
   it('killed mid-round and restarted: scores and the replay guard survive, no nonce is reused', async () => {

@@ -8,6 +8,7 @@ import { ArtifactError } from '../protocol/errors.ts';
 import { type Hotkey, hotkeyFromFile, hotkeyFromUri } from '../protocol/keys.ts';
 import { Metrics } from '../protocol/metrics.ts';
 import type { ProveInferenceResponse } from '../protocol/synapses.ts';
+import { type SubtensorClient, SubtensorError } from '../subnet/subtensorClient.ts';
 import { batchVerify } from './batchVerify.ts';
 import { makeChallenge } from './core/challenge.ts';
 import { applyRound, freshScore, type MinerScore, type Outcome, weightsFromScores } from './core/scoring.ts';
@@ -194,6 +195,34 @@ export class Validator {
       weights,
       scores: new Map(all.map((s) => [s.hotkey, s])),
     };
+  }
+
+  /**
+   * Sets the current weights on the subnet: scores → normalised weights → u16, for the miners the
+   * metagraph knows. Returns what was set, or the chain's refusal (never throws for a refusal).
+   */
+  async setWeights(
+    client: SubtensorClient,
+    versionKey = 0,
+  ): Promise<{ ok: true; uids: number[]; values: number[] } | { ok: false; error: string }> {
+    const mg = await client.metagraph();
+    const uidOf = new Map(mg.neurons.map((n) => [n.hotkey, n.uid]));
+    const scores = this.store.scores();
+    const known = this.config.miners
+      .filter((m) => uidOf.has(m.hotkey))
+      .map((m) => scores.get(m.hotkey) ?? freshScore(m.hotkey));
+    const weights = weightsFromScores(known);
+    const entries = [...weights].filter(([, w]) => w > 0);
+    if (entries.length === 0) return { ok: false, error: 'no miner has earned a weight yet' };
+    const uids = entries.map(([h]) => uidOf.get(h)!);
+    const values = entries.map(([, w]) => Math.max(1, Math.round(w * 65535)));
+    try {
+      await client.setWeights(this.hotkey.ss58, uids, values, versionKey);
+      return { ok: true, uids, values };
+    } catch (e) {
+      if (e instanceof SubtensorError) return { ok: false, error: e.message };
+      throw e;
+    }
   }
 
   close(): void {

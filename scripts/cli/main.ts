@@ -4,6 +4,7 @@ import { registerCompileCommands } from './compileCommands.ts';
 import { registerMinerCommand } from './minerCommand.ts';
 import { EXIT, type Io, processIo, reportError } from './output.ts';
 import { registerProofCommands } from './proofCommands.ts';
+import { registerSubnetCommands } from './subnetCommands.ts';
 import { registerValidatorCommands } from './validatorCommands.ts';
 
 /** Runs the CLI and returns the exit code (never calls process.exit, so cleanup always runs). */
@@ -24,6 +25,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerProofCommands(program, io, setExit);
   registerMinerCommand(program, io, setExit);
   registerValidatorCommands(program, io, setExit);
+  registerSubnetCommands(program, io, setExit);
   const globals = () => program.opts<{ json?: boolean; verbose?: boolean }>();
   try {
     await program.parseAsync([...argv]);

@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ZkinferError } from '../../protocol/errors.ts';
+import { LocalSubtensor } from '../../subnet/localSubtensor.ts';
+import type { GlobalOptions } from './compileCommands.ts';
+import { EXIT, type Io } from './output.ts';
+
+function openChain(file: string): LocalSubtensor {
+  if (!existsSync(file)) throw new ZkinferError('IO', `no local subtensor state at ${file}`);
+  return LocalSubtensor.open(file);
+}
+
+export function registerSubnetCommands(program: Command, io: Io, setExit: (code: number) => void): void {
+  const subnet = program
+    .command('subnet')
+    .description('the local subtensor: metagraph and Yuma Consensus explanations');
+  subnet
+    .command('status')
+    .description('metagraph: uid, hotkey, stake, permit, incentive, dividends, emission, last update')
+    .requiredOption('--state <file>', 'local subtensor state file')
+    .action(async (opts: { state: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const mg = await openChain(opts.state).metagraph();
+      if (g.json) io.out(JSON.stringify({ ok: true, ...mg }));
+      else {
+        io.out(`block ${mg.block}, ${mg.neurons.length} neurons`);
+        io.out(
+          'uid  hotkey            stake     permit  incentive  dividends  emission(rao)  total(rao)     last update',
+        );
+        for (const n of mg.neurons) {
+          io.out(
+            `${String(n.uid).padEnd(4)} ${n.hotkey.slice(0, 16).padEnd(17)} ${String(n.stake).padEnd(9)} ${(n.validatorPermit ? 'yes' : 'no').padEnd(7)} ${n.incentive.toFixed(4).padEnd(10)} ${n.dividends.toFixed(4).padEnd(10)} ${String(n.emission).padEnd(14)} ${String(n.totalEmission).padEnd(14)} ${n.lastUpdate}`,
+          );
+        }
+      }
+      setExit(EXIT.ok);
+    });
+  subnet
+    .command('explain')
+    .description("the consensus, clipping and bonds behind a uid's emission in the last epoch")
+    .argument('<uid>', 'neuron uid')
+    .requiredOption('--state <file>', 'local subtensor state file')
+    .action(async (uidText: string, opts: { state: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const e = openChain(opts.state).explain(Number(uidText));
+      if (g.json) io.out(JSON.stringify({ ok: true, ...e }));
+      else {
+        io.out(`uid ${e.uid} (${e.hotkey}), epoch at block ${e.epochBlock}`);
+        io.out(
+          `consensus ${e.consensus.toFixed(6)} = stake-weighted median (kappa) of the weights it received:`,
+        );
+        for (const w of e.weightsReceived) {
+          io.out(
+            `  validator ${w.validator}: weight ${w.weight.toFixed(6)} → clipped ${w.clipped.toFixed(6)} (active stake ${w.stake.toFixed(4)})`,
+          );
+        }
+        io.out(`incentive ${e.incentive.toFixed(6)} = normalised Σ stake × clipped weight`);
+        if (e.bondsHeld.length)
+          io.out(
+            `bonds held: ${e.bondsHeld.map((b) => `miner ${b.miner}: ${b.bond.toFixed(4)}`).join(', ')}`,
+          );
+        io.out(`dividends ${e.dividends.toFixed(6)} = normalised Σ bonds × incentive`);
+        io.out(`emission ${e.emission} rao this epoch (owner cut so far: ${e.ownerEmission} rao)`);
+      }
+      setExit(EXIT.ok);
+    });
+}
