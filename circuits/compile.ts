@@ -27,6 +27,8 @@ export interface CompileOptions {
   readonly inputRange?: readonly [number, number];
   readonly calibration?: readonly Float64Array[];
   readonly stripSoftmax?: boolean;
+  /** Make one Poseidon hash of the outputs public instead of the outputs (3 public signals in all). */
+  readonly hashOutputs?: boolean;
   /** Recompile even when the artifact directory already holds this exact circuit. */
   readonly force?: boolean;
   readonly onProgress?: (message: string) => void;
@@ -78,7 +80,9 @@ export async function compileModel(modelPath: string, options: CompileOptions): 
   const floatGraph = lowerOnnx(model, { stripSoftmax: !!options.stripSoftmax });
   progress(`quantizing ${floatGraph.nodes.length} layers`);
   const qgraph = quantize(floatGraph, { ...quant, calibration: options.calibration ?? [] });
-  const generated = generateCircuit(qgraph, 'zkinfer.circom', 'poseidon.circom');
+  const generated = generateCircuit(qgraph, 'zkinfer.circom', 'poseidon.circom', {
+    hashOutputs: !!options.hashOutputs,
+  });
   // Generating is fast; circom is not. Equal sources, templates and tools give an equal circuit.
   const compileKey = sha256Hex(
     JSON.stringify({ source: sha256Hex(generated.source), templates: sha256Hex(templateSource), tools }),
@@ -136,7 +140,10 @@ export async function compileModel(modelPath: string, options: CompileOptions): 
     scale: o.scale,
     size: qgraph.tensors[o.tensor]!.lo.length,
   }));
-  const layout = publicLayout(outputs.reduce((s, o) => s + o.size, 0));
+  const layout = publicLayout(
+    outputs.reduce((s, o) => s + o.size, 0),
+    !!options.hashOutputs,
+  );
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     name: label.replace(/\.onnx$/i, ''),

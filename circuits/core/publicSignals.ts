@@ -21,8 +21,9 @@ export interface PublicLayout {
   readonly names: readonly string[];
 }
 
-export function publicLayout(totalOutputs: number): PublicLayout {
-  const hashed = totalOutputs > MAX_PLAIN_OUTPUTS;
+/** `hashOutputs` forces the hash even for few outputs (3 public signals: cheapest to verify on chain). */
+export function publicLayout(totalOutputs: number, hashOutputs = false): PublicLayout {
+  const hashed = hashOutputs || totalOutputs > MAX_PLAIN_OUTPUTS;
   const names = hashed ? ['outputHash'] : Array.from({ length: totalOutputs }, (_, i) => `out[${i}]`);
   return {
     plainOutputs: hashed ? 0 : totalOutputs,

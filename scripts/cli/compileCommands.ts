@@ -42,6 +42,10 @@ export function registerCompileCommands(program: Command, io: Io, setExit: (code
     .option('--activation-bits <n>', 'target bits of a calibrated activation', '10')
     .option('--input-range <lo,hi>', 'real-valued input domain (values outside are clamped)', '0,1')
     .option('--strip-softmax', 'prove the logits of a model that ends in Softmax/LogSoftmax')
+    .option(
+      '--hash-outputs',
+      'make a Poseidon hash of the outputs public instead of the outputs (cheaper on chain)',
+    )
     .option('--force', 'recompile even when the output directory holds this exact circuit')
     .action(async (model: string, opts: Record<string, string | boolean>, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
@@ -52,6 +56,7 @@ export function registerCompileCommands(program: Command, io: Io, setExit: (code
         activationBits: parseIntOption('--activation-bits', opts['activationBits'] as string),
         inputRange: parseRange(opts['inputRange'] as string),
         stripSoftmax: !!opts['stripSoftmax'],
+        hashOutputs: !!opts['hashOutputs'],
         force: !!opts['force'],
         onProgress: progressPrinter(io, !g.json),
       });

@@ -14,6 +14,8 @@ export type FixtureModel = (typeof FIXTURE_MODELS)[number];
 export const PROVABLE_MODELS = ['mlp-digits', 'cnn-view-digits', 'cnn-bn-digits'] as const;
 
 export const modelPath = (m: FixtureModel) => join(MODELS_DIR, `${m}.onnx`);
+/** mlp-digits compiled with --hash-outputs (3 public signals), for on-chain settlement. */
+export const HASHED_MLP_DIR = join(COMPILED_DIR, 'mlp-digits-hashed');
 export const compiledDir = (m: FixtureModel) => join(COMPILED_DIR, m);
 
 export interface Holdout {

@@ -8,9 +8,9 @@ import { proveOnce } from '../../prover/proveOnce.ts';
 import { compiledDir, DEV_PTAU, type FixtureModel, holdoutInputs } from './fixtures.ts';
 
 /** A fixture model copied to a temp dir, set up with the dev ptau. */
-export async function setUpModel(m: FixtureModel): Promise<Artifacts> {
+export async function setUpModel(m: FixtureModel, from: string = compiledDir(m)): Promise<Artifacts> {
   const dir = join(await mkdtemp(join(tmpdir(), `zkinfer-${m}-`)), m);
-  await cp(compiledDir(m), dir, { recursive: true });
+  await cp(from, dir, { recursive: true });
   await setupArtifacts(dir, DEV_PTAU);
   return openArtifacts(dir);
 }

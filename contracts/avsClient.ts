@@ -1,0 +1,357 @@
+import {
+  Contract,
+  ContractFactory,
+  type ContractTransactionReceipt,
+  HDNodeWallet,
+  type Interface,
+  JsonRpcProvider,
+  type Signer,
+  Wallet,
+} from 'ethers';
+import type { Groth16Proof } from 'snarkjs';
+import { ZkinferError } from '../protocol/errors.ts';
+import { type CompiledContract, compileAvs } from './compileSolidity.ts';
+
+/** A task as the contracts hash it (field order matters: keccak256(abi.encode(task))). */
+export interface AvsTask {
+  readonly modelId: string;
+  readonly inputCommitment: bigint;
+  readonly consumer: string;
+  readonly fee: bigint;
+  readonly createdBlock: bigint;
+  readonly deadline: bigint;
+}
+
+export interface SolidityProof {
+  readonly a: [bigint, bigint];
+  readonly b: [[bigint, bigint], [bigint, bigint]];
+  readonly c: [bigint, bigint];
+}
+
+/** A revert decoded into the contract's custom error (name and arguments). */
+export class AvsError extends ZkinferError {
+  override name = 'AvsError';
+  constructor(
+    readonly errorName: string,
+    readonly args: readonly unknown[],
+    cause?: unknown,
+  ) {
+    super('CHAIN_ERROR', `the contract refused: ${errorName}(${args.map(String).join(', ')})`, { cause });
+  }
+}
+
+/** Groth16 proof in the verifier's calldata layout (G2 coordinates swapped, as snarkjs exports). */
+export function toSolidityProof(p: Groth16Proof): SolidityProof {
+  const n = (v: string | undefined) => BigInt(v ?? '0');
+  return {
+    a: [n(p.pi_a[0]), n(p.pi_a[1])],
+    b: [
+      [n(p.pi_b[0]?.[1]), n(p.pi_b[0]?.[0])],
+      [n(p.pi_b[1]?.[1]), n(p.pi_b[1]?.[0])],
+    ],
+    c: [n(p.pi_c[0]), n(p.pi_c[1])],
+  };
+}
+
+export interface Deployment {
+  readonly token: string;
+  readonly allocationManager: string;
+  readonly serviceManager: string;
+  readonly registrar: string;
+  readonly taskManager: string;
+}
+
+export interface AvsParams {
+  readonly unbondingDelay: number;
+  readonly challengeWindow: number;
+  readonly quorumBps: number;
+  readonly slashWad: bigint;
+  readonly challengeBond: bigint;
+}
+
+export const DEFAULT_AVS_PARAMS: AvsParams = Object.freeze({
+  unbondingDelay: 20,
+  challengeWindow: 10,
+  quorumBps: 6667,
+  slashWad: 10n ** 17n, // 10%
+  challengeBond: 10n ** 16n,
+});
+
+async function deploy(c: CompiledContract, signer: Signer, ...args: unknown[]): Promise<Contract> {
+  const f = new ContractFactory(c.abi as never, c.bytecode, signer);
+  const contract = await f.deploy(...args);
+  await contract.waitForDeployment();
+  return contract as Contract;
+}
+
+/** Deploys and wires the AVS contract set; the signer owns the service manager and the token. */
+export async function deployAvs(signer: Signer, params: AvsParams = DEFAULT_AVS_PARAMS): Promise<Deployment> {
+  const c = await compileAvs();
+  const token = await deploy(c['StakeToken']!, signer);
+  const alloc = await deploy(
+    c['AllocationManager']!,
+    signer,
+    await token.getAddress(),
+    params.unbondingDelay,
+  );
+  const sm = await deploy(c['ServiceManager']!, signer, await token.getAddress());
+  const registrar = await deploy(c['Registrar']!, signer, await alloc.getAddress(), await sm.getAddress());
+  const tm = await deploy(
+    c['TaskManager']!,
+    signer,
+    await sm.getAddress(),
+    await alloc.getAddress(),
+    await registrar.getAddress(),
+    params.challengeWindow,
+    params.quorumBps,
+    params.slashWad,
+    params.challengeBond,
+  );
+  await (
+    await (
+      sm as unknown as { wire(a: string, r: string, t: string): Promise<{ wait(): Promise<unknown> }> }
+    ).wire(await alloc.getAddress(), await registrar.getAddress(), await tm.getAddress())
+  ).wait();
+  return {
+    token: await token.getAddress(),
+    allocationManager: await alloc.getAddress(),
+    serviceManager: await sm.getAddress(),
+    registrar: await registrar.getAddress(),
+    taskManager: await tm.getAddress(),
+  };
+}
+
+type Call = (...args: unknown[]) => Promise<{ wait(): Promise<ContractTransactionReceipt | null> }>;
+
+/**
+ * Typed access to the AVS for one signer. Every action returns its receipt (gas included) and turns
+ * a revert into an AvsError named after the contract's custom error.
+ */
+export class AvsClient {
+  readonly token: Contract;
+  readonly allocation: Contract;
+  readonly service: Contract;
+  readonly registrar: Contract;
+  readonly tasks: Contract;
+  private readonly interfaces: Interface[];
+
+  private constructor(
+    readonly deployment: Deployment,
+    readonly signer: Signer,
+    compiled: Record<string, CompiledContract>,
+  ) {
+    const at = (name: string, address: string) => new Contract(address, compiled[name]!.abi as never, signer);
+    this.token = at('StakeToken', deployment.token);
+    this.allocation = at('AllocationManager', deployment.allocationManager);
+    this.service = at('ServiceManager', deployment.serviceManager);
+    this.registrar = at('Registrar', deployment.registrar);
+    this.tasks = at('TaskManager', deployment.taskManager);
+    this.interfaces = [this.tasks, this.service, this.allocation, this.registrar, this.token].map(
+      (x) => x.interface,
+    );
+  }
+
+  static async connect(deployment: Deployment, signer: Signer): Promise<AvsClient> {
+    return new AvsClient(deployment, signer, await compileAvs());
+  }
+
+  async address(): Promise<string> {
+    return this.signer.getAddress();
+  }
+
+  /** Sends a transaction; reverts become AvsError. */
+  async send(
+    contract: Contract,
+    method: string,
+    args: unknown[],
+    value?: bigint,
+  ): Promise<ContractTransactionReceipt> {
+    try {
+      const fn = contract.getFunction(method) as unknown as Call;
+      const tx = await fn(...args, ...(value !== undefined ? [{ value }] : []));
+      const receipt = await tx.wait();
+      if (!receipt) throw new ZkinferError('IO', `no receipt for ${method}`);
+      return receipt;
+    } catch (e) {
+      throw this.decode(e);
+    }
+  }
+
+  /** Turns an ethers error carrying revert data into an AvsError when one of our contracts defined it. */
+  decode(e: unknown): unknown {
+    const data = findRevertData(e);
+    if (data) {
+      for (const iface of this.interfaces) {
+        try {
+          const parsed = iface.parseError(data);
+          if (parsed) return new AvsError(parsed.name, [...parsed.args], e);
+        } catch {
+          /* not this contract's error */
+        }
+      }
+    }
+    return e;
+  }
+
+  // --- operators ---
+  async stakeAndRegister(amount: bigint): Promise<void> {
+    const me = await this.address();
+    await this.send(this.token, 'approve', [this.deployment.allocationManager, amount]);
+    await this.send(this.allocation, 'depositStake', [amount]);
+    await this.send(this.allocation, 'registerForOperatorSets', [
+      me,
+      { avs: this.deployment.serviceManager, operatorSetIds: [0], data: '0x' },
+    ]);
+    await this.send(this.service, 'touch', [me]);
+  }
+
+  // --- tasks ---
+  async createTask(
+    modelId: string,
+    inputCommitment: bigint,
+    deadline: bigint,
+    fee: bigint,
+  ): Promise<{ taskId: number; task: AvsTask; receipt: ContractTransactionReceipt }> {
+    const receipt = await this.send(
+      this.tasks,
+      'createTask',
+      [`0x${modelId}`, inputCommitment, deadline],
+      fee,
+    );
+    const ev = receipt.logs
+      .map((l) => this.tasks.interface.parseLog(l))
+      .find((p) => p?.name === 'TaskCreated');
+    if (!ev) throw new ZkinferError('IO', 'createTask emitted no TaskCreated');
+    return { taskId: Number(ev.args[0]), task: taskFromEvent(ev.args[1]), receipt };
+  }
+
+  async bindingOf(taskId: number, prover?: string): Promise<bigint> {
+    return (await this.tasks.getFunction('bindingOf')(taskId, prover ?? (await this.address()))) as bigint;
+  }
+
+  submitProven(
+    taskId: number,
+    task: AvsTask,
+    proof: Groth16Proof,
+    publicSignals: readonly string[],
+  ): Promise<ContractTransactionReceipt> {
+    return this.send(this.tasks, 'submitProven', [
+      taskId,
+      task,
+      toSolidityProof(proof),
+      publicSignals.map(BigInt),
+    ]);
+  }
+
+  /** Signs an attestation of `resultHash` for the task (as an operator). */
+  async signAttestation(taskId: number, resultHash: string): Promise<string> {
+    const { AbiCoder, getBytes, keccak256 } = await import('ethers');
+    const inner = keccak256(
+      AbiCoder.defaultAbiCoder().encode(
+        ['address', 'uint32', 'bytes32'],
+        [this.deployment.taskManager, taskId, resultHash],
+      ),
+    );
+    return this.signer.signMessage(getBytes(inner));
+  }
+
+  attest(
+    taskId: number,
+    task: AvsTask,
+    resultHash: string,
+    signed: readonly { signer: string; signature: string }[],
+  ): Promise<ContractTransactionReceipt> {
+    const sorted = [...signed].sort((x, y) => (BigInt(x.signer) < BigInt(y.signer) ? -1 : 1));
+    return this.send(this.tasks, 'attest', [
+      taskId,
+      task,
+      resultHash,
+      sorted.map((s) => s.signer),
+      sorted.map((s) => s.signature),
+    ]);
+  }
+
+  async challenge(
+    taskId: number,
+    task: AvsTask,
+    signers: readonly string[],
+    proof: Groth16Proof,
+    publicSignals: readonly string[],
+  ): Promise<ContractTransactionReceipt> {
+    const bond = (await this.tasks.getFunction('challengeBond')()) as bigint;
+    return this.send(
+      this.tasks,
+      'challenge',
+      [taskId, task, sortAddresses(signers), toSolidityProof(proof), publicSignals.map(BigInt)],
+      bond,
+    );
+  }
+
+  finalize(taskId: number, task: AvsTask, signers: readonly string[]): Promise<ContractTransactionReceipt> {
+    return this.send(this.tasks, 'finalize', [taskId, task, sortAddresses(signers)]);
+  }
+
+  refund(taskId: number, task: AvsTask): Promise<ContractTransactionReceipt> {
+    return this.send(this.tasks, 'refund', [taskId, task]);
+  }
+
+  claim(): Promise<ContractTransactionReceipt> {
+    return this.send(this.service, 'claim', []);
+  }
+
+  async resultHashOf(publicSignals: readonly string[]): Promise<string> {
+    return (await this.tasks.getFunction('resultHashOf')(publicSignals.map(BigInt))) as string;
+  }
+
+  async status(taskId: number): Promise<number> {
+    const r = (await this.tasks.getFunction('records')(taskId)) as unknown[];
+    return Number(r[1]);
+  }
+}
+
+export function sortAddresses(a: readonly string[]): string[] {
+  return [...a].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+}
+
+function taskFromEvent(t: unknown): AvsTask {
+  const x = t as unknown[];
+  return {
+    modelId: String(x[0]),
+    inputCommitment: BigInt(x[1] as bigint),
+    consumer: String(x[2]),
+    fee: BigInt(x[3] as bigint),
+    createdBlock: BigInt(x[4] as bigint),
+    deadline: BigInt(x[5] as bigint),
+  };
+}
+
+function findRevertData(e: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const walk = (x: unknown): string | undefined => {
+    if (!x || typeof x !== 'object' || seen.has(x)) return undefined;
+    seen.add(x);
+    const o = x as Record<string, unknown>;
+    if (typeof o['data'] === 'string' && /^0x[0-9a-fA-F]{8}/.test(o['data'])) return o['data'];
+    for (const k of ['error', 'info', 'cause', 'revert']) {
+      const found = walk(o[k]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return walk(e);
+}
+
+/** A provider and the node's pre-funded dev accounts (hardhat's well-known mnemonic). */
+export function devWallets(url: string, count = 10): { provider: JsonRpcProvider; wallets: Wallet[] } {
+  const provider = new JsonRpcProvider(url, undefined, {
+    polling: true,
+    pollingInterval: 50,
+    cacheTimeout: -1,
+  });
+  const mnemonic = 'test test test test test test test test test test test junk';
+  const wallets = Array.from({ length: count }, (_, i) => {
+    const w = HDNodeWallet.fromPhrase(mnemonic, undefined, `m/44'/60'/0'/0/${i}`);
+    return new Wallet(w.privateKey, provider);
+  });
+  return { provider, wallets };
+}
