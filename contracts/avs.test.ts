@@ -1,12 +1,16 @@
-import { ContractFactory, type JsonRpcProvider, type Wallet } from 'ethers';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JsonRpcProvider } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Artifacts } from '../circuits/artifacts.ts';
 import { inputHashOf } from '../circuits/inputHash.ts';
 import { proveOnce } from '../prover/proveOnce.ts';
+import { zkinfer } from '../test/helpers/cli.ts';
 import { HASHED_MLP_DIR, holdoutInputs } from '../test/helpers/fixtures.ts';
 import { setUpModel } from '../test/helpers/provedModel.ts';
-import { AvsClient, type AvsTask, deployAvs, devWallets } from './avsClient.ts';
-import { compileVerifier } from './compileSolidity.ts';
+import type { AvsClient, AvsTask } from './avsClient.ts';
+import { setUpLocalAvs } from './localAvs.ts';
 import { type LocalChain, startHardhatNode } from './localChain.ts';
 
 let chain: LocalChain;
@@ -51,27 +55,11 @@ beforeAll(async () => {
   a = await setUpModel('mlp-digits', HASHED_MLP_DIR); // 3 public signals: outputHash, inputHash, binding
   modelId = a.manifest.setup!.modelId;
   chain = await startHardhatNode();
-  const dev = devWallets(chain.url, 6);
-  provider = dev.provider;
-  const signer = (w: Wallet) => w;
-  const deployment = await deployAvs(signer(dev.wallets[0]!));
-  owner = await AvsClient.connect(deployment, signer(dev.wallets[0]!));
-  ops = await Promise.all([1, 2, 3].map((i) => AvsClient.connect(deployment, signer(dev.wallets[i]!))));
-  outsider = await AvsClient.connect(deployment, signer(dev.wallets[4]!));
-  const verifier = await compileVerifier(a.paths.zkey);
-  const v = await new ContractFactory(verifier.abi as never, verifier.bytecode, owner.signer).deploy();
-  await v.waitForDeployment();
-  const vkHash = `0x${a.manifest.setup!.vkeySha256}`;
-  await owner.send(owner.service, 'registerModel', [
-    `0x${modelId}`,
-    await v.getAddress(),
-    vkHash,
-    a.manifest.publicSignals.names.length,
-  ]);
-  for (const [i, op] of ops.entries()) {
-    await owner.send(owner.token, 'mint', [await op.address(), 10n ** 21n]);
-    await op.stakeAndRegister(BigInt(i + 1) * 10n ** 20n); // stakes 100, 200, 300
-  }
+  const avs = await setUpLocalAvs(chain.url, [a]);
+  provider = avs.provider;
+  owner = avs.owner;
+  ops = avs.operators;
+  outsider = avs.outsider;
 }, 300_000);
 
 afterAll(async () => {
@@ -102,6 +90,46 @@ describe('AVS contracts on a real local node', () => {
     expect(
       await revertName(ops[1]!.submitProven(stolen.taskId, stolen.task, mine_.proof, mine_.publicSignals)),
     ).toBe('BindingMismatch');
+  });
+
+  it('zkinfer audit task re-verifies a settled task from the chain alone; a wrong key fails it', async () => {
+    const { taskId, task } = await newTask(inputs[8]!);
+    const bundle = await proveFor(ops[1]!, taskId, inputs[8]!);
+    await ops[1]!.submitProven(taskId, task, bundle.proof, bundle.publicSignals);
+    const dir = await mkdtemp(join(tmpdir(), 'zkinfer-audit-'));
+    const deploymentFile = join(dir, 'deployment.json');
+    await writeFile(deploymentFile, JSON.stringify(owner.deployment));
+    const ok = await zkinfer(
+      'audit',
+      'task',
+      String(taskId),
+      '--rpc',
+      chain.url,
+      '--deployment',
+      deploymentFile,
+      '--artifacts',
+      a.dir,
+    );
+    expect(ok.stdout).toMatch(/task audit passed/);
+    expect(ok.code).toBe(0);
+    const otherKey = join(dir, 'other-vkey.json');
+    const vk = JSON.parse(await readFile(a.paths.vkey, 'utf8')) as { IC: string[][] };
+    vk.IC = [vk.IC[0]!, vk.IC[2]!, vk.IC[1]!, ...vk.IC.slice(3)]; // well-formed, but another key
+    await writeFile(otherKey, JSON.stringify(vk));
+    const bad = await zkinfer(
+      'audit',
+      'task',
+      String(taskId),
+      '--rpc',
+      chain.url,
+      '--deployment',
+      deploymentFile,
+      '--vkey',
+      otherKey,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toMatch(/FAIL vkey hashes to the registered vkHash/);
+    expect(bad.stdout).toMatch(/FAIL Groth16 proof verifies off-chain/);
   });
 
   it('refuses a wrong model, a wrong input commitment, a non-operator and a bad proof, by name', async () => {

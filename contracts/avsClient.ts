@@ -2,11 +2,8 @@ import {
   Contract,
   ContractFactory,
   type ContractTransactionReceipt,
-  HDNodeWallet,
   type Interface,
-  JsonRpcProvider,
   type Signer,
-  Wallet,
 } from 'ethers';
 import type { Groth16Proof } from 'snarkjs';
 import { ZkinferError } from '../protocol/errors.ts';
@@ -339,19 +336,4 @@ function findRevertData(e: unknown): string | undefined {
     return undefined;
   };
   return walk(e);
-}
-
-/** A provider and the node's pre-funded dev accounts (hardhat's well-known mnemonic). */
-export function devWallets(url: string, count = 10): { provider: JsonRpcProvider; wallets: Wallet[] } {
-  const provider = new JsonRpcProvider(url, undefined, {
-    polling: true,
-    pollingInterval: 50,
-    cacheTimeout: -1,
-  });
-  const mnemonic = 'test test test test test test test test test test test junk';
-  const wallets = Array.from({ length: count }, (_, i) => {
-    const w = HDNodeWallet.fromPhrase(mnemonic, undefined, `m/44'/60'/0'/0/${i}`);
-    return new Wallet(w.privateKey, provider);
-  });
-  return { provider, wallets };
 }

@@ -8,6 +8,7 @@ import { inputHashOf } from '../../circuits/inputHash.ts';
 import { auditSetup } from '../../circuits/setup/auditSetup.ts';
 import { DEV_PTAU_WARNING, makeDevPtau } from '../../circuits/setup/devPtau.ts';
 import { setupArtifacts } from '../../circuits/setup/setup.ts';
+import { auditTask, readDeployment } from '../../contracts/auditTask.ts';
 import { parseBinding } from '../../protocol/binding.ts';
 import { BUNDLE_FORMAT, type ProofBundle } from '../../protocol/bundle.ts';
 import { InvalidInputError, ZkinferError } from '../../protocol/errors.ts';
@@ -146,6 +147,45 @@ export function registerProofCommands(program: Command, io: Io, setExit: (code: 
     );
 
   const audit = program.command('audit').description('auditor checks');
+  audit
+    .command('task')
+    .description("re-verify a settled AVS task off-chain from the chain's data alone: exit 0 ok, 2 failed")
+    .argument('<taskId>', 'task id')
+    .requiredOption('--rpc <url>', 'JSON-RPC endpoint')
+    .requiredOption('--deployment <file>', 'the AVS deployment (contract addresses, JSON)')
+    .option('--vkey <file>', "the model's verification key (must hash to the registered vkHash)")
+    .option('--artifacts <dir>', 'take the verification key from an artifact directory')
+    .action(
+      async (
+        taskId: string,
+        opts: { rpc: string; deployment: string; vkey?: string; artifacts?: string },
+        cmd: Command,
+      ) => {
+        const g = cmd.optsWithGlobals<GlobalOptions>();
+        const vkey =
+          opts.vkey ?? (opts.artifacts ? (await openArtifacts(opts.artifacts)).paths.vkey : undefined);
+        if (!vkey)
+          throw new InvalidInputError(
+            'give the verification key with --vkey <file> or --artifacts <dir>',
+            'INVALID_OPTION',
+          );
+        const id = Number(taskId);
+        if (!Number.isInteger(id) || id < 0)
+          throw new InvalidInputError(
+            `task id must be a non-negative integer, got "${taskId}"`,
+            'INVALID_OPTION',
+          );
+        const { status, checks } = await auditTask(opts.rpc, await readDeployment(opts.deployment), id, vkey);
+        const ok = checks.every((c) => c.ok);
+        if (g.json) io.out(JSON.stringify({ ok, taskId: id, status, checks }));
+        else {
+          io.out(`task ${id}: ${status}`);
+          for (const c of checks) io.out(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
+          io.out(ok ? 'task audit passed' : 'task audit FAILED');
+        }
+        setExit(ok ? EXIT.ok : EXIT.invalid);
+      },
+    );
   audit
     .command('setup')
     .description(

@@ -1,0 +1,146 @@
+import { readFile } from 'node:fs/promises';
+import { AbiCoder, Contract, keccak256 } from 'ethers';
+import type { Groth16Proof } from 'snarkjs';
+import { FIELD_MODULUS } from '../circuits/core/field.ts';
+import { sha256Hex } from '../circuits/hashing.ts';
+import { ZkinferError } from '../protocol/errors.ts';
+import { verifyProof } from '../verifier/verifyProof.ts';
+import type { Deployment } from './avsClient.ts';
+import { compileAvs } from './compileSolidity.ts';
+import { providerFor } from './localAvs.ts';
+
+export interface AuditCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+const STATUS = ['None', 'Open', 'Proven', 'Attested', 'Finalized', 'Overturned', 'Refunded'];
+
+/** A deployment file: the AVS contract addresses (written by the demo and `zkinfer avs deploy`). */
+export async function readDeployment(path: string): Promise<Deployment> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Deployment;
+  } catch (cause) {
+    throw new ZkinferError('IO', `cannot read the deployment file ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}
+
+/**
+ * Re-verifies a task from the chain's data alone: the TaskCreated event, the stored task hash, the
+ * settling transaction's calldata (proof and public signals), the model's registered vkHash. The
+ * verification key is supplied by the auditor and must hash to the registered vkHash.
+ */
+export async function auditTask(
+  rpc: string,
+  deployment: Deployment,
+  taskId: number,
+  vkeyPath: string,
+): Promise<{ status: string; checks: AuditCheck[] }> {
+  const compiled = await compileAvs();
+  const provider = providerFor(rpc, 15_000);
+  const tasks = new Contract(deployment.taskManager, compiled['TaskManager']!.abi as never, provider);
+  const service = new Contract(deployment.serviceManager, compiled['ServiceManager']!.abi as never, provider);
+  const checks: AuditCheck[] = [];
+  const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
+  try {
+    const created = await tasks.queryFilter(tasks.filters['TaskCreated']!(taskId), 0);
+    const ev = created[0] as { args?: unknown[] } | undefined;
+    if (!ev?.args)
+      throw new ZkinferError('IO', `task ${taskId} has no TaskCreated event at ${deployment.taskManager}`);
+    const t = ev.args[1] as unknown[];
+    const task = [t[0], t[1], t[2], t[3], t[4], t[5]] as [string, bigint, string, bigint, bigint, bigint];
+    const record = (await tasks.getFunction('records')(taskId)) as unknown[];
+    const status = STATUS[Number(record[1])] ?? String(record[1]);
+    const coder = AbiCoder.defaultAbiCoder();
+    const taskHash = keccak256(coder.encode(['tuple(bytes32,uint256,address,uint96,uint64,uint64)'], [task]));
+    check('stored task hash = keccak(TaskCreated task)', taskHash === record[0], taskHash);
+    const [verifier, vkHash, numPublic] = (await service.getFunction('modelOf')(task[0])) as [
+      string,
+      string,
+      bigint,
+    ];
+    const vkeyText = await readFile(vkeyPath, 'utf8');
+    check(
+      'vkey hashes to the registered vkHash',
+      `0x${sha256Hex(vkeyText)}` === vkHash,
+      `${vkHash} (verifier ${verifier})`,
+    );
+    const settle =
+      status === 'Proven'
+        ? { event: 'TaskProven', method: 'submitProven' }
+        : status === 'Overturned'
+          ? { event: 'ChallengeSucceeded', method: 'challenge' }
+          : undefined;
+    if (!settle) {
+      check(
+        `status ${status}`,
+        status === 'Finalized' || status === 'Refunded' || status === 'Attested',
+        'no proof on chain for this status',
+      );
+      return { status, checks };
+    }
+    const logs = await tasks.queryFilter(tasks.filters[settle.event]!(taskId), 0);
+    const log = logs[0];
+    if (!log) throw new ZkinferError('IO', `task ${taskId} is ${status} but has no ${settle.event} event`);
+    const tx = await provider.getTransaction(log.transactionHash);
+    const parsed = tx ? tasks.interface.parseTransaction({ data: tx.data, value: tx.value }) : null;
+    if (!tx || !parsed || parsed.name !== settle.method)
+      throw new ZkinferError('IO', `cannot decode the ${settle.method} transaction ${log.transactionHash}`);
+    const sp = parsed.args[settle.method === 'challenge' ? 3 : 2] as unknown as bigint[][] & {
+      a: bigint[];
+      b: bigint[][];
+      c: bigint[];
+    };
+    const pub = (parsed.args[settle.method === 'challenge' ? 4 : 3] as bigint[]).map((v) => v.toString());
+    check('public signal count = registered numPublic', BigInt(pub.length) === numPublic, `${pub.length}`);
+    check(
+      'input hash = task input commitment',
+      pub[pub.length - 2] === (task[1] as bigint).toString(),
+      pub[pub.length - 2] ?? '',
+    );
+    const network = await provider.getNetwork();
+    const binding =
+      BigInt(
+        keccak256(
+          coder.encode(
+            ['uint256', 'address', 'uint32', 'address'],
+            [network.chainId, deployment.taskManager, taskId, tx.from],
+          ),
+        ),
+      ) % FIELD_MODULUS;
+    check(
+      'binding = keccak(chain, task manager, task, prover) mod r',
+      pub[pub.length - 1] === binding.toString(),
+      `prover ${tx.from}`,
+    );
+    const proof: Groth16Proof = {
+      pi_a: [sp.a[0]!.toString(), sp.a[1]!.toString(), '1'],
+      pi_b: [
+        [sp.b[0]![1]!.toString(), sp.b[0]![0]!.toString()],
+        [sp.b[1]![1]!.toString(), sp.b[1]![0]!.toString()],
+        ['1', '0'],
+      ],
+      pi_c: [sp.c[0]!.toString(), sp.c[1]!.toString(), '1'],
+      protocol: 'groth16',
+      curve: 'bn128',
+    };
+    const v = await verifyProof(JSON.parse(vkeyText), pub, proof);
+    check('Groth16 proof verifies off-chain', v.ok, v.ok ? 'pairing holds' : `${v.reason}: ${v.detail}`);
+    const resultHash = keccak256(
+      coder.encode(
+        pub.slice(0, -2).map(() => 'uint256'),
+        pub.slice(0, -2),
+      ),
+    );
+    const logged = (log as unknown as { args: unknown[] }).args[
+      settle.event === 'TaskProven' ? 2 : 2
+    ] as string;
+    check('result hash in the event = keccak(outputs)', resultHash === logged, resultHash);
+    return { status, checks };
+  } finally {
+    provider.destroy();
+  }
+}
