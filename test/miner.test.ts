@@ -6,9 +6,9 @@ import { computeBinding } from '../protocol/binding.ts';
 import { callAxon, nextNonce } from '../protocol/dendrite.ts';
 import { type Hotkey, hotkeyFromUri } from '../protocol/keys.ts';
 import type { CapacityResponse, ProveInferenceResponse } from '../protocol/synapses.ts';
+import { type MinerProcess, startMinerProcess } from '../prover/minerProcess.ts';
 import { verifyProof } from '../verifier/verifyProof.ts';
 import { holdoutInputs } from './helpers/fixtures.ts';
-import { type MinerProcess, startMinerProcess } from './helpers/minerProcess.ts';
 import { setUpModel } from './helpers/provedModel.ts';
 
 let a: Artifacts;

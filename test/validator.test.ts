@@ -7,13 +7,13 @@ import type { Artifacts } from '../circuits/artifacts.ts';
 import { inputHashOf } from '../circuits/inputHash.ts';
 import { hotkeyFromUri } from '../protocol/keys.ts';
 import type { DemoBehavior } from '../prover/minerConfig.ts';
+import { type MinerProcess, startMinerProcess } from '../prover/minerProcess.ts';
 import { LocalSubtensor } from '../subnet/localSubtensor.ts';
 import { Validator } from '../verifier/validator.ts';
 import { parseValidatorConfig, type ValidatorConfig } from '../verifier/validatorConfig.ts';
 import { ValidatorStore } from '../verifier/validatorStore.ts';
 import { zkinfer } from './helpers/cli.ts';
 import { holdoutInputs, ROOT } from './helpers/fixtures.ts';
-import { type MinerProcess, startMinerProcess } from './helpers/minerProcess.ts';
 import { setUpModel } from './helpers/provedModel.ts';
 
 const CAST: [string, DemoBehavior][] = [

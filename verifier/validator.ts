@@ -1,8 +1,10 @@
 import { randomInt } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type Artifacts, openArtifacts, requireFile } from '../circuits/artifacts.ts';
 import { inputHashOf } from '../circuits/inputHash.ts';
 import { computeBinding } from '../protocol/binding.ts';
+import { CHALLENGE_PROOF_FORMAT, type ChallengeProof } from '../protocol/challengeProof.ts';
 import { callAxon } from '../protocol/dendrite.ts';
 import { ArtifactError } from '../protocol/errors.ts';
 import { type Hotkey, hotkeyFromFile, hotkeyFromUri } from '../protocol/keys.ts';
@@ -166,6 +168,8 @@ export class Validator {
     }
     for (const [h, o] of outcomes) if (o.kind !== 'verified') reasons.set(h, o.reason);
 
+    if (this.config.proofDir) await this.keepProofs(round, challenges, answers, outcomes);
+
     // 4. score, weigh and commit the round atomically
     const { scores: next, latency } = applyRound(scores, outcomes, round);
     const all = this.config.miners.map((m) => next.get(m.hotkey) ?? freshScore(m.hotkey));
@@ -195,6 +199,42 @@ export class Validator {
       weights,
       scores: new Map(all.map((s) => [s.hotkey, s])),
     };
+  }
+
+  /** Writes each verified proof with its challenge to proofDir (an auditor re-checks them with `zkinfer audit run`). */
+  private async keepProofs(
+    round: number,
+    challenges: readonly {
+      miner: { hotkey: string };
+      model: Model;
+      input: number[];
+      nonce: string;
+      inputHash: string;
+      binding: bigint;
+      parts: object;
+    }[],
+    answers: readonly Awaited<ReturnType<typeof callAxon<ProveInferenceResponse>>>[],
+    outcomes: ReadonlyMap<string, Outcome>,
+  ): Promise<void> {
+    const dir = this.config.proofDir!;
+    await mkdir(dir, { recursive: true });
+    for (const [i, c] of challenges.entries()) {
+      const a = answers[i]!;
+      if (!a.ok || outcomes.get(c.miner.hotkey)?.kind !== 'verified') continue;
+      const record: ChallengeProof = {
+        format: CHALLENGE_PROOF_FORMAT,
+        round,
+        modelId: c.model.modelId,
+        miner: c.miner.hotkey,
+        challenge: { input: c.input, binding: c.parts as ChallengeProof['challenge']['binding'] },
+        proof: a.body.proof,
+        publicSignals: a.body.publicSignals,
+      };
+      await writeFile(
+        join(dir, `round${String(round).padStart(4, '0')}-${c.miner.hotkey}.json`),
+        `${JSON.stringify(record, null, 1)}\n`,
+      );
+    }
   }
 
   /**

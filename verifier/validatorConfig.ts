@@ -17,6 +17,8 @@ export interface ValidatorConfig {
   readonly challengeInputs: string | undefined;
   /** Serve Prometheus /metrics on 127.0.0.1:metricsPort (0: off). */
   readonly metricsPort: number;
+  /** When set, every verified proof is kept here with its challenge (for auditors). */
+  readonly proofDir: string | undefined;
 }
 
 const bad = (key: string, why: string, got: unknown) =>
@@ -45,6 +47,7 @@ export function parseValidatorConfig(raw: unknown): Readonly<ValidatorConfig> {
     'roundIntervalMs',
     'challengeInputs',
     'metricsPort',
+    'proofDir',
   ]);
   for (const k of Object.keys(r))
     if (!known.has(k)) throw bad(k, `is not a validator setting (known: ${[...known].join(', ')})`, r[k]);
@@ -81,5 +84,6 @@ export function parseValidatorConfig(raw: unknown): Readonly<ValidatorConfig> {
     roundIntervalMs: int(r, 'roundIntervalMs', 0, 0),
     challengeInputs: typeof r['challengeInputs'] === 'string' ? r['challengeInputs'] : undefined,
     metricsPort: int(r, 'metricsPort', 0, 0),
+    proofDir: typeof r['proofDir'] === 'string' ? r['proofDir'] : undefined,
   });
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { toolVersions } from '../../circuits/version.ts';
 import { registerCompileCommands } from './compileCommands.ts';
+import { registerDemoCommand } from './demoCommand.ts';
 import { registerMinerCommand } from './minerCommand.ts';
 import { EXIT, type Io, processIo, reportError } from './output.ts';
 import { registerProofCommands } from './proofCommands.ts';
@@ -26,6 +27,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerMinerCommand(program, io, setExit);
   registerValidatorCommands(program, io, setExit);
   registerSubnetCommands(program, io, setExit);
+  registerDemoCommand(program, io, setExit);
   const globals = () => program.opts<{ json?: boolean; verbose?: boolean }>();
   try {
     await program.parseAsync([...argv]);

@@ -13,6 +13,7 @@ import { parseBinding } from '../../protocol/binding.ts';
 import { BUNDLE_FORMAT, type ProofBundle } from '../../protocol/bundle.ts';
 import { InvalidInputError, ZkinferError } from '../../protocol/errors.ts';
 import { proveOnce } from '../../prover/proveOnce.ts';
+import { auditRun } from '../../verifier/auditRun.ts';
 import { type Expectations, type VerifyResult, verifyProof } from '../../verifier/verifyProof.ts';
 import { type GlobalOptions, parseIntOption } from './compileCommands.ts';
 import { EXIT, type Io, progressPrinter } from './output.ts';
@@ -186,6 +187,25 @@ export function registerProofCommands(program: Command, io: Io, setExit: (code: 
         setExit(ok ? EXIT.ok : EXIT.invalid);
       },
     );
+  audit
+    .command('run')
+    .description(
+      're-verify every proof and settlement of a demo run and recompute its weights: exit 0 ok, 2 failed',
+    )
+    .argument('<dir>', 'the demo directory (holds demo.json)')
+    .action(async (dir: string, _opts: unknown, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const items = await auditRun(dir);
+      const failed = items.filter((i) => !i.ok);
+      if (g.json) io.out(JSON.stringify({ ok: failed.length === 0, items }));
+      else {
+        for (const i of failed) io.out(`FAIL ${i.item}: ${i.detail}`);
+        io.out(
+          `${items.length - failed.length} of ${items.length} items verified${failed.length ? `; ${failed.length} FAILED` : ''}`,
+        );
+      }
+      setExit(failed.length === 0 ? EXIT.ok : EXIT.invalid);
+    });
   audit
     .command('setup')
     .description(

@@ -2,7 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './fixtures.ts';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface MinerProcess {
   readonly url: string;
@@ -13,7 +15,7 @@ export interface MinerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `zkinfer miner` as a real process on loopback and waits until it listens. */
+/** Starts `zkinfer miner` as a real process (loopback by default) and waits until it listens. */
 export async function startMinerProcess(
   config: Record<string, unknown>,
   env: Record<string, string> = {},
