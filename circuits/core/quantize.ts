@@ -151,25 +151,8 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
         !outputTensors.has(node.output)
           ? poolCons[0]
           : undefined;
-      if (pool && shift > 0 && poolIsCheaperFirst(pool, lo, hi, shift, !!fuse)) {
-        const acc = addTensor(`${name}/acc`, S, lo, hi);
-        nodes.push({
-          kind: 'linear',
-          onnx: node.onnx,
-          inputs: ins.map((t) => t.id),
-          output: acc,
-          rowPtr: map.rowPtr,
-          src: map.src,
-          idx: map.idx,
-          w,
-          bias,
-        });
-        qOf.set(poolAfter.output, acc);
-        if (fuse) fusedRelu.add(fuse.output);
-        deferred.set(pool, { shift, relu: !!fuse, onnx: [...node.onnx, ...(fuse ? fuse.onnx : [])] });
-        continue;
-      }
-      const acc = addTensor(shift > 0 || fuse ? `${name}/acc` : name, S, lo, hi);
+      const poolFirst = !!pool && shift > 0 && poolIsCheaperFirst(pool, lo, hi, shift, !!fuse);
+      const acc = addTensor(poolFirst || shift > 0 || fuse ? `${name}/acc` : name, S, lo, hi);
       nodes.push({
         kind: 'linear',
         onnx: node.onnx,
@@ -181,6 +164,12 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
         w,
         bias,
       });
+      if (pool && poolFirst) {
+        qOf.set(poolAfter.output, acc);
+        if (fuse) fusedRelu.add(fuse.output);
+        deferred.set(pool, { shift, relu: !!fuse, onnx: [...node.onnx, ...(fuse ? fuse.onnx : [])] });
+        continue;
+      }
       if (shift > 0 || fuse) {
         const out = emitRescale(acc, shift, !!fuse, fuse ? graph.tensors[fuse.output]!.name : name, [
           ...node.onnx,

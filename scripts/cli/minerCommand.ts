@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { InvalidInputError, ZkinferError } from '../../protocol/errors.ts';
 import { startMiner } from '../../prover/miner.ts';
 import { parseMinerConfig } from '../../prover/minerConfig.ts';
+import { readJsonConfig } from './configFile.ts';
 import { EXIT, type Io } from './output.ts';
 
 export function registerMinerCommand(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -11,14 +12,7 @@ export function registerMinerCommand(program: Command, io: Io, setExit: (code: n
     .description('serve ProveInference and Capacity over the signed axon protocol until SIGINT/SIGTERM')
     .requiredOption('--config <file>', 'miner config (JSON)')
     .action(async (opts: { config: string }) => {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(await readFile(opts.config, 'utf8'));
-      } catch (cause) {
-        if (cause instanceof SyntaxError)
-          throw new InvalidInputError(`${opts.config} is not valid JSON: ${cause.message}`, 'INVALID_OPTION');
-        throw new ZkinferError('IO', `cannot read ${opts.config}: ${(cause as Error).message}`, { cause });
-      }
+      const raw = await readJsonConfig(opts.config);
       const config = parseMinerConfig(raw);
       // structured logs: one JSON object per line on stdout
       const log = (e: Record<string, unknown>) =>

@@ -9,6 +9,7 @@ import { Validator } from '../../verifier/validator.ts';
 import { parseValidatorConfig } from '../../verifier/validatorConfig.ts';
 import { ValidatorStore } from '../../verifier/validatorStore.ts';
 import type { GlobalOptions } from './compileCommands.ts';
+import { readJsonConfig } from './configFile.ts';
 import { EXIT, type Io } from './output.ts';
 
 function openStore(db: string): ValidatorStore {
@@ -25,14 +26,7 @@ export function registerValidatorCommands(program: Command, io: Io, setExit: (co
     .requiredOption('--config <file>', 'validator config (JSON)')
     .option('--rounds <n>', 'stop after n rounds (overrides the config)')
     .action(async (opts: { config: string; rounds?: string }) => {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(await readFile(opts.config, 'utf8'));
-      } catch (cause) {
-        if (cause instanceof SyntaxError)
-          throw new InvalidInputError(`${opts.config} is not valid JSON: ${cause.message}`, 'INVALID_OPTION');
-        throw new ZkinferError('IO', `cannot read ${opts.config}: ${(cause as Error).message}`, { cause });
-      }
+      const raw = await readJsonConfig(opts.config);
       const config = parseValidatorConfig(raw);
       const rounds = opts.rounds !== undefined ? Number(opts.rounds) : config.rounds;
       const log = (e: Record<string, unknown>) =>
