@@ -9,7 +9,7 @@ import { proveOnce } from '../prover/proveOnce.ts';
 import { zkinfer } from '../test/helpers/cli.ts';
 import { HASHED_MLP_DIR, holdoutInputs } from '../test/helpers/fixtures.ts';
 import { setUpModel } from '../test/helpers/provedModel.ts';
-import type { AvsClient, AvsTask } from './avsClient.ts';
+import type { AttestationBatch, AvsClient, AvsTask } from './avsClient.ts';
 import { setUpLocalAvs } from './localAvs.ts';
 import { type LocalChain, startHardhatNode } from './localChain.ts';
 
@@ -157,55 +157,78 @@ describe('AVS contracts on a real local node', () => {
     );
   });
 
+  /** Signatures of every operator over a batch. */
+  async function signAll(batch: AttestationBatch, signers = ops) {
+    return Promise.all(
+      signers.map(async (o) => ({
+        signer: await o.address(),
+        signature: await o.signAttestation(batch.taskIds, batch.resultHashes),
+      })),
+    );
+  }
+
   it('optimistic path: a stake quorum attests, the window passes, finalize pays signers pro rata', async () => {
     const { taskId, task } = await newTask(inputs[3]!, 50, 6_000n);
     const truth = await proveFor(ops[0]!, taskId, inputs[3]!);
-    const resultHash = await owner.resultHashOf(truth.publicSignals);
-    const signed = await Promise.all(
-      ops.map(async (o) => ({
-        signer: await o.address(),
-        signature: await o.signAttestation(taskId, resultHash),
-      })),
-    );
+    const batch: AttestationBatch = {
+      taskIds: [taskId],
+      tasks: [task],
+      resultHashes: [await owner.resultHashOf(truth.publicSignals)],
+    };
+    const signed = await signAll(batch);
     // two of three by stake (100 + 200 of 600) miss a 2/3 quorum
-    expect(await revertName(ops[0]!.attest(taskId, task, resultHash, signed.slice(0, 2)))).toBe(
-      'QuorumNotMet',
-    );
+    expect(await revertName(ops[0]!.attest(batch, signed.slice(0, 2)))).toBe('QuorumNotMet');
     const before = await Promise.all(
       ops.map(async (o) => (await owner.service.getFunction('claimable')(await o.address())) as bigint),
     );
-    const receipt = await ops[0]!.attest(taskId, task, resultHash, signed);
-    gas['attest (3 signers)'] = receipt.gasUsed;
-    const signers = signed.map((s) => s.signer);
-    expect(await revertName(ops[0]!.finalize(taskId, task, signers))).toBe('ChallengeWindowOpen');
+    const { batchId } = await ops[0]!.attest(batch, signed);
+    const signers = signed.map((x) => x.signer);
+    expect(await revertName(ops[0]!.finalize(batchId, batch, signers))).toBe('ChallengeWindowOpen');
+    expect(await revertName(ops[0]!.attest(batch, signed))).toBe('TaskNotOpen');
     await mine(11);
-    const fin = await ops[0]!.finalize(taskId, task, signers);
-    gas['finalize (3 signers)'] = fin.gasUsed;
+    await ops[0]!.finalize(batchId, batch, signers);
     const after = await Promise.all(
       ops.map(async (o) => (await owner.service.getFunction('claimable')(await o.address())) as bigint),
     );
     expect(after.map((x, i) => x - before[i]!)).toEqual([1_000n, 2_000n, 3_000n]);
   });
 
+  it('gas: a batch of 4 attested results with 3 signers settles within 150k per result', async () => {
+    const batch = { taskIds: [] as number[], tasks: [] as AvsTask[], resultHashes: [] as string[] };
+    for (let k = 0; k < 4; k++) {
+      const t = await newTask(inputs[10 + k]!, 50, 4_000n);
+      batch.taskIds.push(t.taskId);
+      batch.tasks.push(t.task);
+      batch.resultHashes.push(`0x${String(k + 1).padStart(64, '0')}`);
+    }
+    const signed = await signAll(batch);
+    const { batchId, receipt } = await ops[1]!.attest(batch, signed);
+    await mine(11);
+    const fin = await ops[1]!.finalize(
+      batchId,
+      batch,
+      signed.map((x) => x.signer),
+    );
+    gas['optimistic per result (batch of 4, 3 signers)'] = (receipt.gasUsed + fin.gasUsed) / 4n;
+    expect(gas['optimistic per result (batch of 4, 3 signers)']!).toBeLessThanOrEqual(150_000n);
+    for (const id of batch.taskIds) expect(await ops[0]!.status(id)).toBe(4);
+  });
+
   it('a successful challenge slashes every signer and pays the challenger; a failed one loses the bond', async () => {
     const { taskId, task } = await newTask(inputs[4]!, 50, 5_000n);
-    const lie = `0x${'11'.repeat(32)}`;
-    const signed = await Promise.all(
-      ops.map(async (o) => ({ signer: await o.address(), signature: await o.signAttestation(taskId, lie) })),
-    );
-    await ops[0]!.attest(taskId, task, lie, signed);
+    const batch: AttestationBatch = {
+      taskIds: [taskId],
+      tasks: [task],
+      resultHashes: [`0x${'11'.repeat(32)}`],
+    };
+    const signed = await signAll(batch);
+    const { batchId } = await ops[0]!.attest(batch, signed);
     const stakeBefore = await Promise.all(
       ops.map(async (o) => (await owner.allocation.getFunction('stakeOf')(await o.address())) as bigint),
     );
     const proof = await proveFor(outsider, taskId, inputs[4]!);
-    const receipt = await outsider.challenge(
-      taskId,
-      task,
-      signed.map((s) => s.signer),
-      proof.proof,
-      proof.publicSignals,
-    );
-    gas['challenge (3 signers slashed)'] = receipt.gasUsed;
+    const signers = signed.map((x) => x.signer);
+    const receipt = await outsider.challenge(batchId, batch, signers, 0, proof.proof, proof.publicSignals);
     const names = receipt.logs.map((l) => {
       for (const c of [owner.tasks, owner.allocation]) {
         try {
@@ -222,27 +245,40 @@ describe('AVS contracts on a real local node', () => {
     const stakeAfter = await Promise.all(
       ops.map(async (o) => (await owner.allocation.getFunction('stakeOf')(await o.address())) as bigint),
     );
-    stakeAfter.forEach((s, i) => expect(s).toBe(stakeBefore[i]! - stakeBefore[i]! / 10n));
+    stakeAfter.forEach((x, i) => expect(x).toBe(stakeBefore[i]! - stakeBefore[i]! / 10n));
     expect(await owner.token.getFunction('balanceOf')(await outsider.address())).toBe(
       stakeBefore.reduce((x, y) => x + y, 0n) / 10n,
     );
     expect(await ops[0]!.status(taskId)).toBe(5);
+    // a tampered batch is refused by name
+    expect(
+      await revertName(
+        outsider.challenge(
+          batchId,
+          { ...batch, resultHashes: [`0x${'22'.repeat(32)}`] },
+          signers,
+          0,
+          proof.proof,
+          proof.publicSignals,
+        ),
+      ),
+    ).toBe('BatchMismatch');
 
     // an honest attestation survives a challenge: the challenger's bond is lost
     const honest = await newTask(inputs[5]!, 50, 5_000n);
     const truth = await proveFor(outsider, honest.taskId, inputs[5]!);
-    const rh = await owner.resultHashOf(truth.publicSignals);
-    const sigs = await Promise.all(
-      ops.map(async (o) => ({
-        signer: await o.address(),
-        signature: await o.signAttestation(honest.taskId, rh),
-      })),
-    );
-    await ops[1]!.attest(honest.taskId, honest.task, rh, sigs);
+    const good: AttestationBatch = {
+      taskIds: [honest.taskId],
+      tasks: [honest.task],
+      resultHashes: [await owner.resultHashOf(truth.publicSignals)],
+    };
+    const sigs = await signAll(good);
+    const attested = await ops[1]!.attest(good, sigs);
     const failed = await outsider.challenge(
-      honest.taskId,
-      honest.task,
-      sigs.map((s) => s.signer),
+      attested.batchId,
+      good,
+      sigs.map((x) => x.signer),
+      0,
       truth.proof,
       truth.publicSignals,
     );

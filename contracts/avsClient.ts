@@ -1,8 +1,11 @@
 import {
+  AbiCoder,
   Contract,
   ContractFactory,
   type ContractTransactionReceipt,
+  getBytes,
   type Interface,
+  keccak256,
   type Signer,
 } from 'ethers';
 import type { Groth16Proof } from 'snarkjs';
@@ -17,6 +20,13 @@ export interface AvsTask {
   readonly fee: bigint;
   readonly createdBlock: bigint;
   readonly deadline: bigint;
+}
+
+/** Tasks attested together: one signature per signer covers every (task, result) pair. */
+export interface AttestationBatch {
+  readonly taskIds: readonly number[];
+  readonly tasks: readonly AvsTask[];
+  readonly resultHashes: readonly string[];
 }
 
 export interface SolidityProof {
@@ -240,38 +250,43 @@ export class AvsClient {
     ]);
   }
 
-  /** Signs an attestation of `resultHash` for the task (as an operator). */
-  async signAttestation(taskId: number, resultHash: string): Promise<string> {
-    const { AbiCoder, getBytes, keccak256 } = await import('ethers');
+  /** Signs an attestation of a batch of (task, result) pairs (as an operator). */
+  async signAttestation(taskIds: readonly number[], resultHashes: readonly string[]): Promise<string> {
     const inner = keccak256(
       AbiCoder.defaultAbiCoder().encode(
-        ['address', 'uint32', 'bytes32'],
-        [this.deployment.taskManager, taskId, resultHash],
+        ['address', 'uint32[]', 'bytes32[]'],
+        [this.deployment.taskManager, taskIds, resultHashes],
       ),
     );
     return this.signer.signMessage(getBytes(inner));
   }
 
-  attest(
-    taskId: number,
-    task: AvsTask,
-    resultHash: string,
+  /** Attests a batch (one task is a batch of one); signers are sorted here. Returns the batch id. */
+  async attest(
+    batch: AttestationBatch,
     signed: readonly { signer: string; signature: string }[],
-  ): Promise<ContractTransactionReceipt> {
+  ): Promise<{ batchId: number; receipt: ContractTransactionReceipt }> {
     const sorted = [...signed].sort((x, y) => (BigInt(x.signer) < BigInt(y.signer) ? -1 : 1));
-    return this.send(this.tasks, 'attest', [
-      taskId,
-      task,
-      resultHash,
+    const receipt = await this.send(this.tasks, 'attest', [
+      batch.taskIds,
+      batch.tasks,
+      batch.resultHashes,
       sorted.map((s) => s.signer),
       sorted.map((s) => s.signature),
     ]);
+    const ev = receipt.logs
+      .map((l) => this.tasks.interface.parseLog(l))
+      .find((p) => p?.name === 'BatchAttested');
+    if (!ev) throw new ZkinferError('IO', 'attest emitted no BatchAttested');
+    return { batchId: Number(ev.args[0]), receipt };
   }
 
+  /** Challenges task `batch.taskIds[index]` of an attested batch with a proof (the bond is sent). */
   async challenge(
-    taskId: number,
-    task: AvsTask,
+    batchId: number,
+    batch: AttestationBatch,
     signers: readonly string[],
+    index: number,
     proof: Groth16Proof,
     publicSignals: readonly string[],
   ): Promise<ContractTransactionReceipt> {
@@ -279,13 +294,30 @@ export class AvsClient {
     return this.send(
       this.tasks,
       'challenge',
-      [taskId, task, sortAddresses(signers), toSolidityProof(proof), publicSignals.map(BigInt)],
+      [
+        batchId,
+        { taskIds: batch.taskIds, resultHashes: batch.resultHashes, signers: sortAddresses(signers) },
+        index,
+        batch.tasks[index],
+        toSolidityProof(proof),
+        publicSignals.map(BigInt),
+      ],
       bond,
     );
   }
 
-  finalize(taskId: number, task: AvsTask, signers: readonly string[]): Promise<ContractTransactionReceipt> {
-    return this.send(this.tasks, 'finalize', [taskId, task, sortAddresses(signers)]);
+  finalize(
+    batchId: number,
+    batch: AttestationBatch,
+    signers: readonly string[],
+  ): Promise<ContractTransactionReceipt> {
+    return this.send(this.tasks, 'finalize', [
+      batchId,
+      batch.taskIds,
+      batch.resultHashes,
+      sortAddresses(signers),
+      batch.tasks,
+    ]);
   }
 
   refund(taskId: number, task: AvsTask): Promise<ContractTransactionReceipt> {

@@ -30,6 +30,7 @@ export async function compileSources(
     sources: Object.fromEntries(Object.entries(sources).map(([k, content]) => [k, { content }])),
     settings: {
       optimizer: { enabled: true, runs: 200 },
+      viaIR: true, // the batched TaskManager needs the IR pipeline (stack depth)
       evmVersion: 'cancun',
       outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
     },

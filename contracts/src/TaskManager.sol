@@ -36,13 +36,12 @@ contract TaskManager {
         Refunded
     }
 
-    /// taskHash = keccak256(abi.encode(task)); the attestation fields are only set on that path.
+    /// taskHash = keccak256(abi.encode(task)); status, windowEnd and batchId share one word.
     struct Record {
         bytes32 taskHash;
         Status status;
         uint64 windowEnd;
-        bytes32 resultHash;
-        bytes32 signersHash;
+        uint32 batchId;
     }
 
     IServiceManager public immutable serviceManager;
@@ -54,16 +53,19 @@ contract TaskManager {
     uint256 public immutable challengeBond;
     uint32 public taskCount;
     mapping(uint32 => Record) public records;
+    /// Attestation batches: keccak256(abi.encode(taskIds, resultHashes, signers)). Batch ids start at 1.
+    mapping(uint32 => bytes32) public batches;
+    uint32 public batchCount;
     /// Reentrancy lock in transient storage (EIP-1153): 100 gas instead of two cold SSTOREs.
     bool private transient _locked;
 
     event TaskCreated(uint32 indexed taskId, Task task);
     /// The proof and public signals stay in this transaction's calldata (auditors read them there).
     event TaskProven(uint32 indexed taskId, address indexed operator, bytes32 resultHash);
-    event TaskAttested(uint32 indexed taskId, bytes32 resultHash, address[] signers, uint64 windowEnd);
+    event BatchAttested(uint32 indexed batchId, uint32[] taskIds, bytes32[] resultHashes, address[] signers, uint64 windowEnd);
     event ChallengeSucceeded(uint32 indexed taskId, address indexed challenger, bytes32 provenResultHash, uint256 slashed, Proof proof, uint256[] publicSignals);
     event ChallengeFailed(uint32 indexed taskId, address indexed challenger, uint256 bondLost);
-    event TaskFinalized(uint32 indexed taskId, bytes32 resultHash);
+    event BatchFinalized(uint32 indexed batchId, uint32 finalized, uint256 feesPaid);
     event TaskRefunded(uint32 indexed taskId, address consumer, uint256 fee);
 
     error UnknownModel(bytes32 modelId);
@@ -84,7 +86,8 @@ contract TaskManager {
     error NotAttested(uint32 taskId);
     error ChallengeWindowClosed(uint32 taskId);
     error ChallengeWindowOpen(uint32 taskId);
-    error SignersMismatch();
+    error BatchMismatch();
+    error EmptyBatch();
     error WrongBond(uint256 required);
     error Reentrancy();
 
@@ -146,17 +149,21 @@ contract TaskManager {
         serviceManager.accrue{value: task.fee}(msg.sender);
     }
 
-    /// Signers (ascending addresses) sign keccak256(abi.encode(this, taskId, resultHash)) as an
-    /// Ethereum signed message; their stake at the task's creation block must reach the quorum.
-    function attest(uint32 taskId, Task calldata task, bytes32 resultHash, address[] calldata signers, bytes[] calldata signatures)
-        external
-    {
-        Record storage r = _open(taskId, task);
-        if (block.number > task.deadline) revert TaskExpired(taskId);
+    /// Attests results for a batch of tasks with one signature per signer over
+    /// keccak256(abi.encode(this, taskIds, resultHashes)) (an Ethereum signed message). Signers are
+    /// ascending registered operators whose stake at each task's creation block reaches the quorum.
+    /// A batch of one is a single attestation; larger batches share the fixed costs.
+    function attest(
+        uint32[] calldata taskIds,
+        Task[] calldata tasks,
+        bytes32[] calldata resultHashes,
+        address[] calldata signers,
+        bytes[] calldata signatures
+    ) external returns (uint32 batchId) {
+        if (taskIds.length == 0 || taskIds.length != tasks.length || taskIds.length != resultHashes.length) revert EmptyBatch();
         bytes32 digest = keccak256(
-            abi.encodePacked("\x19Ethereum Signed Message:\n32", keccak256(abi.encode(address(this), taskId, resultHash)))
+            abi.encodePacked("\x19Ethereum Signed Message:\n32", keccak256(abi.encode(address(this), taskIds, resultHashes)))
         );
-        uint256 signed;
         address previous;
         for (uint256 i = 0; i < signers.length; i++) {
             address s = signers[i];
@@ -164,41 +171,62 @@ contract TaskManager {
             previous = s;
             if (!registrar.isOperator(s)) revert NotOperator(s);
             if (_recover(digest, signatures[i]) != s) revert BadSignature(s);
-            signed += allocationManager.stakeAt(s, task.createdBlock);
         }
-        uint256 total = allocationManager.totalStakeAt(task.createdBlock);
-        if (total == 0 || signed * 10_000 < total * quorumBps) revert QuorumNotMet(signed, total);
+        batchId = ++batchCount;
         uint64 windowEnd = uint64(block.number) + challengeWindow;
-        r.status = Status.Attested;
-        r.windowEnd = windowEnd;
-        r.resultHash = resultHash;
-        r.signersHash = keccak256(abi.encode(signers));
-        emit TaskAttested(taskId, resultHash, signers, windowEnd);
+        uint64 quorumBlock = type(uint64).max;
+        for (uint256 t = 0; t < taskIds.length; t++) {
+            Record storage r = _open(taskIds[t], tasks[t]);
+            if (block.number > tasks[t].deadline) revert TaskExpired(taskIds[t]);
+            if (tasks[t].createdBlock != quorumBlock) {
+                quorumBlock = tasks[t].createdBlock; // tasks of one block share the stake check
+                _checkQuorum(signers, quorumBlock);
+            }
+            r.status = Status.Attested;
+            r.windowEnd = windowEnd;
+            r.batchId = batchId;
+        }
+        batches[batchId] = keccak256(abi.encode(taskIds, resultHashes, signers));
+        emit BatchAttested(batchId, taskIds, resultHashes, signers, windowEnd);
     }
 
-    /// A proof of a different result overturns the attestation: every signer is slashed, the
-    /// challenger gets its bond, the fee and the slashed stake. A proof of the same result loses the bond.
-    function challenge(uint32 taskId, Task calldata task, address[] calldata signers, Proof calldata proof, uint256[] calldata publicSignals)
+    /// The public part of an attested batch, re-supplied in calldata and checked against its stored hash.
+    struct Batch {
+        uint32[] taskIds;
+        bytes32[] resultHashes;
+        address[] signers;
+    }
+
+    /// A proof of a different result for task `batch.taskIds[index]` overturns its attestation: every
+    /// signer is slashed, the challenger gets its bond, the fee and the slashed stake. A proof of the
+    /// same result loses the bond.
+    function challenge(uint32 batchId, Batch calldata batch, uint256 index, Task calldata task, Proof calldata proof, uint256[] calldata publicSignals)
         external
         payable
         nonReentrant
     {
+        if (batches[batchId] != keccak256(abi.encode(batch.taskIds, batch.resultHashes, batch.signers))) revert BatchMismatch();
+        uint32 taskId = batch.taskIds[index];
         Record storage r = records[taskId];
         if (r.taskHash != keccak256(abi.encode(task))) revert TaskMismatch(taskId);
-        if (r.status != Status.Attested) revert NotAttested(taskId);
+        if (r.status != Status.Attested || r.batchId != batchId) revert NotAttested(taskId);
         if (block.number > r.windowEnd) revert ChallengeWindowClosed(taskId);
         if (msg.value != challengeBond) revert WrongBond(challengeBond);
-        if (keccak256(abi.encode(signers)) != r.signersHash) revert SignersMismatch();
         _checkProof(taskId, task, proof, publicSignals);
         bytes32 proven = resultHashOf(publicSignals);
-        if (proven == r.resultHash) {
+        if (proven == batch.resultHashes[index]) {
             emit ChallengeFailed(taskId, msg.sender, msg.value);
             serviceManager.accrue{value: msg.value}(serviceManagerOwner());
             return;
         }
         r.status = Status.Overturned;
-        r.resultHash = proven;
-        uint256 slashed;
+        uint256 slashed = _slashAll(batch.signers);
+        emit ChallengeSucceeded(taskId, msg.sender, proven, slashed, proof, publicSignals);
+        serviceManager.accrue{value: msg.value + task.fee}(msg.sender);
+        if (slashed > 0) serviceManager.payToken(msg.sender, slashed);
+    }
+
+    function _slashAll(address[] calldata signers) private returns (uint256 slashed) {
         address[] memory strategies = new address[](1);
         uint256[] memory wads = new uint256[](1);
         wads[0] = slashWad;
@@ -208,33 +236,52 @@ contract TaskManager {
                 IAllocationManager.SlashingParams(signers[i], 0, strategies, wads, "attested a result a proof contradicts")
             );
         }
-        emit ChallengeSucceeded(taskId, msg.sender, proven, slashed, proof, publicSignals);
-        serviceManager.accrue{value: msg.value + task.fee}(msg.sender);
-        if (slashed > 0) serviceManager.payToken(msg.sender, slashed);
     }
 
-    /// After the window, the attested result stands and its signers share the fee by stake.
-    function finalize(uint32 taskId, Task calldata task, address[] calldata signers) external nonReentrant {
-        Record storage r = records[taskId];
-        if (r.taskHash != keccak256(abi.encode(task))) revert TaskMismatch(taskId);
-        if (r.status != Status.Attested) revert NotAttested(taskId);
-        if (block.number <= r.windowEnd) revert ChallengeWindowOpen(taskId);
-        if (keccak256(abi.encode(signers)) != r.signersHash) revert SignersMismatch();
-        r.status = Status.Finalized;
-        emit TaskFinalized(taskId, r.resultHash);
+    /// After the window, the batch's unchallenged results stand: their fees go to the signers, pro rata
+    /// to their stake at the first task's creation block. Overturned tasks are skipped (their fee went
+    /// to the challenger).
+    function finalize(uint32 batchId, uint32[] calldata taskIds, bytes32[] calldata resultHashes, address[] calldata signers, Task[] calldata tasks)
+        external
+        nonReentrant
+    {
+        if (batches[batchId] != keccak256(abi.encode(taskIds, resultHashes, signers))) revert BatchMismatch();
+        uint256 fees;
+        uint32 count;
+        for (uint256 t = 0; t < taskIds.length; t++) {
+            Record storage r = records[taskIds[t]];
+            if (r.taskHash != keccak256(abi.encode(tasks[t]))) revert TaskMismatch(taskIds[t]);
+            if (r.status == Status.Overturned) continue;
+            if (r.status != Status.Attested || r.batchId != batchId) revert NotAttested(taskIds[t]);
+            if (block.number <= r.windowEnd) revert ChallengeWindowOpen(taskIds[t]);
+            r.status = Status.Finalized;
+            fees += tasks[t].fee;
+            count++;
+        }
+        emit BatchFinalized(batchId, count, fees);
+        if (fees == 0) return;
         uint256 total;
         uint256[] memory stakes = new uint256[](signers.length);
         for (uint256 i = 0; i < signers.length; i++) {
-            stakes[i] = allocationManager.stakeAt(signers[i], task.createdBlock);
+            stakes[i] = allocationManager.stakeAt(signers[i], tasks[0].createdBlock);
             total += stakes[i];
         }
         uint256 paid;
         for (uint256 i = 1; i < signers.length; i++) {
-            uint256 share = (uint256(task.fee) * stakes[i]) / total;
+            uint256 share = (fees * stakes[i]) / total;
             paid += share;
             serviceManager.accrue{value: share}(signers[i]);
         }
-        serviceManager.accrue{value: task.fee - paid}(signers[0]);
+        serviceManager.accrue{value: fees - paid}(signers[0]);
+    }
+
+    function _checkQuorum(address[] calldata signers, uint64 atBlock) private view {
+        uint256 signed;
+        for (uint256 i = 0; i < signers.length; i++) {
+            signed += allocationManager.stakeAt(signers[i], atBlock);
+        }
+        uint256 total = allocationManager.totalStakeAt(atBlock);
+        if (total == 0 || signed * 10_000 < total * quorumBps) revert QuorumNotMet(signed, total);
     }
 
     /// After the deadline with no result, the fee goes back to the consumer (claimable).

@@ -194,11 +194,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     }
     const lieTask = await newTask(inputs[0]!);
     const cheaterOp = avs.operators[2]!;
-    const lie = `0x${'ba'.repeat(32)}`;
-    const attest = await cheaterOp.attest(lieTask.taskId, lieTask.task, lie, [
-      { signer: await cheaterOp.address(), signature: await cheaterOp.signAttestation(lieTask.taskId, lie) },
-    ]);
-    gas['attest (false result, 1 signer)'] = Number(attest.gasUsed);
+    const lieBatch = {
+      taskIds: [lieTask.taskId],
+      tasks: [lieTask.task],
+      resultHashes: [`0x${'ba'.repeat(32)}`],
+    };
+    const cheaterSig = [
+      {
+        signer: await cheaterOp.address(),
+        signature: await cheaterOp.signAttestation(lieBatch.taskIds, lieBatch.resultHashes),
+      },
+    ];
+    const attested = await cheaterOp.attest(lieBatch, cheaterSig);
+    gas['attest (false result, 1 signer)'] = Number(attested.receipt.gasUsed);
     const challenger = avs.operators[0]!;
     const [proof] = await proveMany(
       a,
@@ -206,9 +214,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       1,
     );
     const challenge = await challenger.challenge(
-      lieTask.taskId,
-      lieTask.task,
+      attested.batchId,
+      lieBatch,
       [await cheaterOp.address()],
+      0,
       proof!.proof,
       proof!.publicSignals,
     );
