@@ -139,14 +139,15 @@ export function generateCircuit(
     layers.push({ layer: 'output', kind: 'hash', onnx: [], outputs: 1, maxBits: 0, constraints: cost });
   } else {
     outRefs.forEach((ref, i) => emit(`    out[${i}] <== ${ref};`));
-    // each public output is tied to the computation by one linear constraint circom keeps
+    // --O2 substitutes each public output's linear definition away, except where outputs are linearly
+    // dependent on each other: those relations involve only public signals and stay as constraints.
     layers.push({
       layer: 'output',
       kind: 'public',
       onnx: [],
       outputs: totalOutputs,
       maxBits: 0,
-      constraints: 0,
+      constraints: outputDependencies(graph),
     });
   }
   emit('}');
@@ -174,6 +175,69 @@ function emitPoseidonChain(emit: (s: string) => void, target: string, src: strin
     emit(`    ${dest} <== Poseidon(${size})([${args.join(', ')}]);`);
   });
   return cost;
+}
+
+/**
+ * Linear relations among the public outputs: for each output produced directly by a linear map, its
+ * row count minus the rank of its weight matrix (mod r). Outputs of non-linear steps are independent.
+ */
+export function outputDependencies(graph: QuantGraph): number {
+  let deps = 0;
+  for (const o of graph.outputs) {
+    const node = graph.nodes.find((n) => n.output === o.tensor);
+    if (node?.kind !== 'linear') continue;
+    const rows = node.bias.map((_, r) => {
+      const row = new Map<string, bigint>();
+      for (let e = node.rowPtr[r]!; e < node.rowPtr[r + 1]!; e++) {
+        const key = `${node.inputs[node.src[e]!]}:${node.idx[e]}`;
+        row.set(key, toFieldMod((row.get(key) ?? 0n) + node.w[e]!));
+      }
+      return row;
+    });
+    deps += rows.length - rankMod(rows);
+  }
+  return deps;
+}
+
+const P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+function toFieldMod(v: bigint): bigint {
+  const m = v % P;
+  return m < 0n ? m + P : m;
+}
+function inverseMod(a: bigint): bigint {
+  let [t, newT, r, newR] = [0n, 1n, P, toFieldMod(a)];
+  while (newR !== 0n) {
+    const q = r / newR;
+    [t, newT] = [newT, t - q * newT];
+    [r, newR] = [newR, r - q * newR];
+  }
+  return toFieldMod(t);
+}
+
+/** Rank of sparse rows over the BN254 scalar field (Gaussian elimination; rows are few). */
+function rankMod(input: readonly Map<string, bigint>[]): number {
+  const rows = input.map((r) => new Map([...r].filter(([, v]) => v !== 0n)));
+  let rank = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const pivotRow = rows[i]!;
+    const pivot = pivotRow.keys().next();
+    if (pivot.done) continue;
+    rank++;
+    const col = pivot.value;
+    const inv = inverseMod(pivotRow.get(col)!);
+    for (let j = i + 1; j < rows.length; j++) {
+      const other = rows[j]!;
+      const f = other.get(col);
+      if (f === undefined) continue;
+      const factor = toFieldMod(f * inv);
+      for (const [c, v] of pivotRow) {
+        const nv = toFieldMod((other.get(c) ?? 0n) - factor * v);
+        if (nv === 0n) other.delete(c);
+        else other.set(c, nv);
+      }
+    }
+  }
+  return rank;
 }
 
 /** a + b + … as a balanced tree: circom evaluates expressions recursively, and a left-deep sum of
