@@ -56,6 +56,30 @@ describe('signing (Bittensor interop)', () => {
   });
 });
 
+describe('hotkeys from files', () => {
+  it('loads a Bittensor hotkey file (secretPhrase) and checks its ss58 address', async () => {
+    const { mnemonicGenerate } = await import('@polkadot/util-crypto');
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { hotkeyFromFile } = await import('./keys.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'zkinfer-key-'));
+    const phrase = mnemonicGenerate();
+    const expected = await hotkeyFromUri(phrase);
+    await writeFile(join(dir, 'hot'), JSON.stringify({ secretPhrase: phrase, ss58Address: expected.ss58 }));
+    const loaded = await hotkeyFromFile(join(dir, 'hot'));
+    expect(loaded.ss58).toBe(expected.ss58);
+    expect(await verifySignature('m', loaded.sign('m'), expected.ss58)).toBe(true);
+    await writeFile(
+      join(dir, 'bad'),
+      JSON.stringify({ secretPhrase: phrase, ss58Address: (await hotkeyFromUri('//Bob')).ss58 }),
+    );
+    await expect(hotkeyFromFile(join(dir, 'bad'))).rejects.toThrow(/the file says/);
+    await writeFile(join(dir, 'enc'), JSON.stringify({ ss58Address: expected.ss58 }));
+    await expect(hotkeyFromFile(join(dir, 'enc'))).rejects.toThrow(/encrypted keys are not supported/);
+  });
+});
+
 describe('NonceGuard', () => {
   it('accepts strictly increasing nonces per hotkey and uuid; refuses replays, stale and future ones', () => {
     let now = 1_000_000_000_000n;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type Artifacts, loadQuantGraph, openArtifacts, requireFile } from '../circuits/artifacts.ts';
 import { toField } from '../circuits/core/field.ts';
 import { infer } from '../circuits/core/inference.ts';
@@ -72,6 +73,22 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
   metrics.gauge('zkinfer_miner_workers', 'Proving workers', () => pool.workers);
 
   let replayed: ProveInferenceResponse | undefined;
+  // When a metagraph is known, only registered validators with a permit and enough stake may call.
+  // The state is re-read at most once a second, so new permits and stake take effect quickly.
+  let metagraph: { at: number; neurons: ReadonlyMap<string, { permit: boolean; stake: number }> } | undefined;
+  const metagraphRefusal = (caller: string): string | null => {
+    if (!config.subtensorState) return null;
+    if (!metagraph || Date.now() - metagraph.at > 1000) {
+      const mg = readMetagraphFile(config.subtensorState);
+      metagraph = { at: Date.now(), neurons: mg };
+    }
+    const n = metagraph.neurons.get(caller);
+    if (!n) return `hotkey ${caller} is not registered on the subnet`;
+    if (!n.permit) return `hotkey ${caller} has no validator permit`;
+    if (n.stake < config.minValidatorStake)
+      return `hotkey ${caller} has stake ${n.stake}, below ${config.minValidatorStake}`;
+    return null;
+  };
   const refuse = (status: number, error: string, cause: string): SynapseReply => {
     failures({ cause });
     return { status, body: { error } };
@@ -83,10 +100,12 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
     hotkey: hotkey.ss58,
     maxBodyBytes: config.maxBodyBytes,
     rateLimitPerMinute: config.rateLimitPerMinute,
-    blacklist: (caller) =>
-      config.allowedHotkeys.length > 0 && !config.allowedHotkeys.includes(caller)
-        ? `hotkey ${caller} is not allowed to query this miner`
-        : null,
+    blacklist: (caller) => {
+      if (config.allowedHotkeys.length > 0 && !config.allowedHotkeys.includes(caller)) {
+        return `hotkey ${caller} is not allowed to query this miner`;
+      }
+      return metagraphRefusal(caller);
+    },
     getRoutes: {
       metrics: () => ({ contentType: 'text/plain; version=0.0.4', body: metrics.render() }),
       health: () => ({
@@ -206,4 +225,20 @@ function garbageAnswer(modelId: string): ProveInferenceResponse {
     predictedClass: 0,
     timings: { queueMs: 0, witnessMs: 0, proveMs: 0 },
   };
+}
+
+/** Hotkey → permit and stake from a local subtensor state file (empty when it cannot be read). */
+function readMetagraphFile(path: string): Map<string, { permit: boolean; stake: number }> {
+  try {
+    const st = JSON.parse(readFileSync(path, 'utf8')) as {
+      hotkeys: string[];
+      permits: boolean[];
+      stake: number[];
+    };
+    return new Map(
+      st.hotkeys.map((h, i) => [h, { permit: st.permits[i] ?? false, stake: st.stake[i] ?? 0 }]),
+    );
+  } catch {
+    return new Map();
+  }
 }

@@ -27,6 +27,12 @@ export interface MinerConfig {
   readonly demoBehavior: DemoBehavior;
   /** With demoBehavior "slow": extra milliseconds before answering. */
   readonly demoDelayMs: number;
+  /**
+   * When set, callers are checked against this subnet's metagraph (a local subtensor state file):
+   * they must be registered, hold a validator permit and at least `minValidatorStake`.
+   */
+  readonly subtensorState: string | undefined;
+  readonly minValidatorStake: number;
 }
 
 export const DEMO_BEHAVIORS = ['honest', 'slow', 'wrongInput', 'replay', 'stealBinding', 'garbage'] as const;
@@ -71,6 +77,8 @@ export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
     'shutdownGraceSeconds',
     'demoBehavior',
     'demoDelayMs',
+    'subtensorState',
+    'minValidatorStake',
   ]);
   for (const k of Object.keys(r))
     if (!known.has(k)) throw bad(k, `is not a miner setting (known: ${[...known].join(', ')})`, r[k]);
@@ -108,5 +116,7 @@ export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
     shutdownGraceSeconds: positiveInt(r, 'shutdownGraceSeconds', DEFAULTS.shutdownGraceSeconds, true),
     demoBehavior,
     demoDelayMs: positiveInt(r, 'demoDelayMs', 1500, true),
+    subtensorState: typeof r['subtensorState'] === 'string' ? r['subtensorState'] : undefined,
+    minValidatorStake: positiveInt(r, 'minValidatorStake', 0, true),
   });
 }

@@ -164,3 +164,41 @@ describe('miner axon (a real process on 127.0.0.1)', () => {
     expect(await code).toBe(0);
   });
 });
+
+describe('miner axon with a known metagraph', () => {
+  it('refuses callers that are unregistered or lack a validator permit (403), serves permitted validators', async () => {
+    const { LocalSubtensor } = await import('../subnet/localSubtensor.ts');
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const state = join(await mkdtemp(join(tmpdir(), 'zkinfer-mg-')), 'chain.json');
+    const chain = LocalSubtensor.open(state, { tempo: 2, maxAllowedValidators: 1 });
+    const permitted = await hotkeyFromUri('//Permitted');
+    const noPermit = await hotkeyFromUri('//NoPermit');
+    chain.register(permitted.ss58, 1000);
+    chain.register(noPermit.ss58, 1);
+    chain.advance(2); // the epoch grants the single permit to the largest stake
+    const m = await startMinerProcess({
+      hotkey: { uri: '//MetagraphMiner' },
+      models: [a.dir],
+      workers: 1,
+      subtensorState: state,
+      minValidatorStake: 10,
+    });
+    try {
+      const as = (hotkey: typeof permitted) =>
+        callAxon(m.url, 'Capacity', {}, { hotkey, axonHotkey: m.hotkey, timeoutMs: 10_000 });
+      expect((await as(permitted)).status).toBe(200);
+      expect(await as(noPermit)).toMatchObject({
+        status: 403,
+        detail: expect.stringMatching(/no validator permit/),
+      });
+      expect(await as(stranger)).toMatchObject({
+        status: 403,
+        detail: expect.stringMatching(/not registered/),
+      });
+    } finally {
+      await m.stop();
+    }
+  }, 120_000);
+});
