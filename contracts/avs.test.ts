@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JsonRpcProvider } from 'ethers';
+import type { Groth16Proof } from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Artifacts } from '../circuits/artifacts.ts';
 import { inputHashOf } from '../circuits/inputHash.ts';
@@ -94,9 +95,26 @@ describe('AVS contracts on a real local node', () => {
 
   it('zkinfer audit task re-verifies a settled task from the chain alone; a wrong key fails it', async () => {
     const { taskId, task } = await newTask(inputs[8]!);
-    const bundle = await proveFor(ops[1]!, taskId, inputs[8]!);
-    await ops[1]!.submitProven(taskId, task, bundle.proof, bundle.publicSignals);
+    // the operator proves with the CLI, exactly as a user would, bound to this task and itself
     const dir = await mkdtemp(join(tmpdir(), 'zkinfer-audit-'));
+    await writeFile(join(dir, 'x.json'), JSON.stringify({ input: Array.from(inputs[8]!) }));
+    const binding = await ops[1]!.bindingOf(taskId);
+    const proved = await zkinfer(
+      'prove',
+      a.dir,
+      '--input',
+      join(dir, 'x.json'),
+      '--binding',
+      binding.toString(),
+      '--out',
+      join(dir, 'proof'),
+    );
+    expect(proved.code).toBe(0);
+    const bundle = JSON.parse(await readFile(join(dir, 'proof', 'bundle.json'), 'utf8')) as {
+      proof: Groth16Proof;
+      publicSignals: string[];
+    };
+    await ops[1]!.submitProven(taskId, task, bundle.proof, bundle.publicSignals);
     const deploymentFile = join(dir, 'deployment.json');
     await writeFile(deploymentFile, JSON.stringify(owner.deployment));
     const ok = await zkinfer(

@@ -3,6 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ZkinferError } from '../protocol/errors.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -49,7 +50,11 @@ export async function startMinerProcess(
     });
     child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
     void exited.then((code) =>
-      reject(new Error(`miner exited with ${code} before listening:\n${logs.join('\n')}`)),
+      reject(
+        new ZkinferError('IO', `the miner exited (${code ?? 'by a signal'}) before listening`, {
+          details: logs.join('\n'),
+        }),
+      ),
     );
   });
   const { url, hotkey } = await ready;

@@ -21,10 +21,33 @@ export function registerDemoCommand(program: Command, io: Io, setExit: (code: nu
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
+        // on a TTY the rounds are a table redrawn in place; elsewhere one plain line per round
+        const live = io.isTTY && !g.json;
+        let drawn = 0;
         const summary = await runDemo({
           dir: opts.dir,
           rounds: parseIntOption('--rounds', opts.rounds),
-          log: (l) => (g.json ? io.err(l) : io.out(l)),
+          log: (l) => {
+            if (live && l.startsWith('round ')) return;
+            if (g.json) io.err(l);
+            else io.out(l);
+          },
+          ...(live
+            ? {
+                onRound: (round, rows) => {
+                  const lines = [
+                    `round ${round}`,
+                    ...rows.map(
+                      (r) =>
+                        `  ${r.miner.padEnd(8)} ${r.behavior.padEnd(11)} score ${r.score.toFixed(3)}  ${r.outcome}`,
+                    ),
+                  ];
+                  if (drawn > 0) process.stdout.write(`\x1b[${drawn}A`);
+                  for (const line of lines) process.stdout.write(`\x1b[2K${line}\n`);
+                  drawn = lines.length;
+                },
+              }
+            : {}),
         });
         if (g.json) io.out(JSON.stringify({ ok: true, ...summary }));
         else io.out(`\n${renderMarkdown(summary)}`);

@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { InvalidInputError, ZkinferError } from '../../protocol/errors.ts';
 import { startMiner } from '../../prover/miner.ts';
 import { parseMinerConfig } from '../../prover/minerConfig.ts';
 import { readJsonConfig } from './configFile.ts';

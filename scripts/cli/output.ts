@@ -9,9 +9,18 @@ export interface Io {
   readonly isTTY: boolean;
 }
 
+/** The spinner in progress, if any: finished (✓ line) before anything else is written. */
+let finishSpinner: (() => void) | undefined;
+
 export const processIo: Io = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+  out: (line) => {
+    finishSpinner?.();
+    process.stdout.write(`${line}\n`);
+  },
+  err: (line) => {
+    finishSpinner?.();
+    process.stderr.write(`${line}\n`);
+  },
   isTTY: !!process.stderr.isTTY,
 };
 
@@ -33,10 +42,36 @@ export function reportError(io: Io, error: unknown, opts: { json?: boolean; verb
   return EXIT.error;
 }
 
-/** Progress: plain timestamped lines (a long step says it started and when it ended). */
+/**
+ * Progress for long steps: on a TTY a spinner with the elapsed time that turns into a ✓ line when
+ * the next step starts; otherwise plain timestamped lines (logs, CI).
+ */
 export function progressPrinter(io: Io, enabled: boolean): (message: string) => void {
   const started = performance.now();
+  const stamp = () => `${((performance.now() - started) / 1000).toFixed(1)}s`;
+  if (!enabled) return () => {};
+  if (!io.isTTY) return (message) => io.err(`[${stamp()}] ${message}`);
+  const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+  let current: { message: string; since: number } | undefined;
+  let frame = 0;
+  const draw = () => {
+    if (!current) return;
+    const secs = ((performance.now() - current.since) / 1000).toFixed(1);
+    process.stderr.write(`\r\x1b[2K${frames[frame++ % frames.length]} ${current.message} (${secs}s)`);
+  };
+  const finish = () => {
+    if (!current) return;
+    const secs = ((performance.now() - current.since) / 1000).toFixed(1);
+    process.stderr.write(`\r\x1b[2K✓ ${current.message} (${secs}s)\n`);
+    current = undefined;
+  };
+  const timer = setInterval(draw, 100);
+  timer.unref(); // a spinner never keeps the process alive
+  process.once('exit', finish);
+  finishSpinner = finish;
   return (message) => {
-    if (enabled) io.err(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
+    finish();
+    current = { message, since: performance.now() };
+    draw();
   };
 }

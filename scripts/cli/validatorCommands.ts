@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Command } from 'commander';
-import { InvalidInputError, ZkinferError } from '../../protocol/errors.ts';
+import { ZkinferError } from '../../protocol/errors.ts';
 import { replayScores } from '../../verifier/core/replayScores.ts';
 import { weightsFromScores } from '../../verifier/core/scoring.ts';
 import { Validator } from '../../verifier/validator.ts';

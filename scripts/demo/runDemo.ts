@@ -24,10 +24,19 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BUNDLED_MODEL = join(ROOT, 'test', 'fixtures', 'models', 'mlp-digits.onnx');
 const DEV_PTAU = join(ROOT, 'test', 'fixtures', 'ptau', 'dev-pot13.ptau');
 
+export interface RoundRow {
+  readonly miner: string;
+  readonly behavior: string;
+  readonly outcome: string;
+  readonly score: number;
+}
+
 export interface DemoOptions {
   readonly dir: string;
   readonly rounds: number;
   readonly log: (line: string) => void;
+  /** Called after every validator round (a TTY redraws a table from it). */
+  readonly onRound?: (round: number, rows: readonly RoundRow[]) => void;
 }
 
 /** Everything the demo started, stopped in reverse order on any exit (also Ctrl-C via the CLI). */
@@ -139,6 +148,22 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
         return `${m.name} ${o ? (o.kind === 'verified' ? `verified ${o.latencyMs}ms` : `${o.kind}: ${o.reason}`) : 'cooling down'} (score ${(result.scores.get(miners[i]!.hotkey)?.score ?? 0).toFixed(3)})`;
       });
       scoresByRound.push(miners.map((p) => result.scores.get(p.hotkey)?.score ?? 0));
+      opts.onRound?.(
+        result.round,
+        CAST.map((m, i) => {
+          const o = result.outcomes.find((x) => x.hotkey === miners[i]!.hotkey)?.outcome;
+          return {
+            miner: m.name,
+            behavior: m.behavior,
+            outcome: o
+              ? o.kind === 'verified'
+                ? `verified in ${o.latencyMs} ms`
+                : `${o.kind}: ${o.reason}`
+              : 'cooling down',
+            score: result.scores.get(miners[i]!.hotkey)?.score ?? 0,
+          };
+        }),
+      );
       log(`round ${result.round}: ${parts.join(' | ')}`);
     }
 
