@@ -79,6 +79,24 @@ describe('LocalSubtensor', () => {
     );
   });
 
+  it('the CLI runs a file-based subnet: init, register, serve, advance, status', async () => {
+    const file = await chainFile();
+    expect((await zkinfer('subnet', 'init', '--state', file, '--tempo', '2')).code).toBe(0);
+    expect((await zkinfer('subnet', 'register', 'VAL', '--stake', '100', '--state', file)).stdout).toMatch(
+      /VAL is uid 0/,
+    );
+    expect((await zkinfer('subnet', 'register', 'MIN', '--state', file)).stdout).toMatch(/MIN is uid 1/);
+    expect((await zkinfer('subnet', 'serve', 'MIN', 'http://127.0.0.1:9', '--state', file)).code).toBe(0);
+    expect((await zkinfer('subnet', 'advance', '--blocks', '4', '--state', file)).stdout).toMatch(
+      /block 4; 2 epoch\(s\) ran/,
+    );
+    const mg = JSON.parse((await zkinfer('--json', 'subnet', 'status', '--state', file)).stdout) as {
+      neurons: { hotkey: string; validatorPermit: boolean; axon: unknown }[];
+    };
+    expect(mg.neurons[0]).toMatchObject({ hotkey: 'VAL', validatorPermit: true });
+    expect(mg.neurons[1]).toMatchObject({ hotkey: 'MIN', axon: { url: 'http://127.0.0.1:9' } });
+  });
+
   it('when full, registration replaces the non-immune neuron with the lowest emission', async () => {
     const chain = LocalSubtensor.open(undefined, { tempo: 2, maxAllowedUids: 3, immunityPeriod: 4 });
     chain.register('V', 10);

@@ -63,6 +63,34 @@ describe('zkinfer compile: bad input', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'IO' } });
   });
 
+  it('--calibration takes real inputs, and refuses ones of the wrong size', async () => {
+    const h = digitsHoldout();
+    await writeFile(join(dir, 'cal.json'), JSON.stringify({ inputs: h.inputs.slice(0, 20) }));
+    const ok = await zkinfer(
+      '--json',
+      'compile',
+      modelPath('mlp-digits'),
+      '--out',
+      join(dir, 'cal-out'),
+      '--calibration',
+      join(dir, 'cal.json'),
+    );
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true });
+    await writeFile(join(dir, 'cal-bad.json'), JSON.stringify({ inputs: [[1, 2, 3]] }));
+    expectOneLineError(
+      await zkinfer(
+        'compile',
+        modelPath('mlp-digits'),
+        '--out',
+        join(dir, 'cal-out2'),
+        '--calibration',
+        join(dir, 'cal-bad.json'),
+      ),
+      /calibration input 0 has 3 values; the model takes 64/,
+    );
+  });
+
   it('a bad option value', async () => {
     expectOneLineError(
       await zkinfer('compile', modelPath('mlp-digits'), '--out', join(dir, 'o5'), '--input-bits', 'abc'),

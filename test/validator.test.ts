@@ -149,6 +149,22 @@ describe('validator against real miners on loopback', () => {
       v.close();
     }
     chain.advance(5);
+    // a validator configured with the subtensor alone discovers the same miners from their axons
+    const discovering = await Validator.open(
+      parseValidatorConfig({
+        ...config,
+        db: join(dir, 'discover.db'),
+        miners: undefined,
+        subtensorState: state,
+      }),
+    );
+    try {
+      expect((await discovering.miners()).map((m) => m.hotkey).sort()).toEqual(
+        config.miners.map((m) => m.hotkey).sort(),
+      );
+    } finally {
+      discovering.close();
+    }
     const status = await zkinfer('--json', 'subnet', 'status', '--state', state);
     expect(status.code).toBe(0);
     const neurons = (JSON.parse(status.stdout) as { neurons: { hotkey: string; incentive: number }[] })

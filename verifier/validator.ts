@@ -10,6 +10,7 @@ import { ArtifactError } from '../protocol/errors.ts';
 import { type Hotkey, hotkeyFromFile, hotkeyFromUri } from '../protocol/keys.ts';
 import { Metrics } from '../protocol/metrics.ts';
 import type { ProveInferenceResponse } from '../protocol/synapses.ts';
+import { LocalSubtensor } from '../subnet/localSubtensor.ts';
 import { type SubtensorClient, SubtensorError } from '../subnet/subtensorClient.ts';
 import { batchVerify } from './batchVerify.ts';
 import { makeChallenge } from './core/challenge.ts';
@@ -84,11 +85,25 @@ export class Validator {
     return { input: input!, nonce: fresh.nonce };
   }
 
+  /** The miners of this round: the configured ones plus, with a subtensor, every other neuron serving an axon. */
+  async miners(): Promise<{ hotkey: string; url: string }[]> {
+    const list = new Map(this.config.miners.map((m) => [m.hotkey, m]));
+    if (this.config.subtensorState) {
+      const mg = await LocalSubtensor.open(this.config.subtensorState).metagraph();
+      for (const n of mg.neurons) {
+        if (n.axon && n.hotkey !== this.hotkey.ss58 && !list.has(n.hotkey))
+          list.set(n.hotkey, { hotkey: n.hotkey, url: n.axon.url });
+      }
+    }
+    return [...list.values()];
+  }
+
   async runRound(): Promise<RoundResult> {
     const started = performance.now();
     const round = this.store.lastRound() + 1;
     const scores = this.store.scores();
-    const eligible = this.config.miners.filter((m) => (scores.get(m.hotkey)?.cooldownUntil ?? 0) < round);
+    const roundMiners = await this.miners();
+    const eligible = roundMiners.filter((m) => (scores.get(m.hotkey)?.cooldownUntil ?? 0) < round);
 
     // 1. fresh challenges, reserved in the replay guard before anything is sent
     const challenges = await Promise.all(
@@ -172,7 +187,7 @@ export class Validator {
 
     // 4. score, weigh and commit the round atomically
     const { scores: next, latency } = applyRound(scores, outcomes, round);
-    const all = this.config.miners.map((m) => next.get(m.hotkey) ?? freshScore(m.hotkey));
+    const all = roundMiners.map((m) => next.get(m.hotkey) ?? freshScore(m.hotkey));
     const weights = weightsFromScores(all);
     const records: RequestRecord[] = challenges.map((c, i) => {
       const o = outcomes.get(c.miner.hotkey)!;
@@ -248,7 +263,7 @@ export class Validator {
     const mg = await client.metagraph();
     const uidOf = new Map(mg.neurons.map((n) => [n.hotkey, n.uid]));
     const scores = this.store.scores();
-    const known = this.config.miners
+    const known = (await this.miners())
       .filter((m) => uidOf.has(m.hotkey))
       .map((m) => scores.get(m.hotkey) ?? freshScore(m.hotkey));
     const weights = weightsFromScores(known);

@@ -19,6 +19,11 @@ export interface ValidatorConfig {
   readonly metricsPort: number;
   /** When set, every verified proof is kept here with its challenge (for auditors). */
   readonly proofDir: string | undefined;
+  /**
+   * A local subtensor state file: miners are discovered from its metagraph (registered neurons that
+   * serve an axon) in addition to `miners`, and weights are set on it after every round.
+   */
+  readonly subtensorState: string | undefined;
 }
 
 const bad = (key: string, why: string, got: unknown) =>
@@ -48,6 +53,7 @@ export function parseValidatorConfig(raw: unknown): Readonly<ValidatorConfig> {
     'challengeInputs',
     'metricsPort',
     'proofDir',
+    'subtensorState',
   ]);
   for (const k of Object.keys(r))
     if (!known.has(k)) throw bad(k, `is not a validator setting (known: ${[...known].join(', ')})`, r[k]);
@@ -63,12 +69,17 @@ export function parseValidatorConfig(raw: unknown): Readonly<ValidatorConfig> {
   const models = r['models'];
   if (!Array.isArray(models) || models.length === 0 || !models.every((m) => typeof m === 'string'))
     throw bad('models', 'must be a non-empty list of artifact directories', models);
-  const miners = r['miners'];
+  // with a subtensor the miners come from its metagraph; a static list is then optional
+  const miners = r['miners'] ?? (typeof r['subtensorState'] === 'string' ? [] : undefined);
   if (
     !Array.isArray(miners) ||
     !miners.every((m) => m && typeof m.hotkey === 'string' && typeof m.url === 'string')
   ) {
-    throw bad('miners', 'must be a list of { hotkey, url }', miners);
+    throw bad(
+      'miners',
+      'must be a list of { hotkey, url } (or give subtensorState to discover them)',
+      miners,
+    );
   }
   return Object.freeze({
     hotkey,
@@ -85,5 +96,6 @@ export function parseValidatorConfig(raw: unknown): Readonly<ValidatorConfig> {
     challengeInputs: typeof r['challengeInputs'] === 'string' ? r['challengeInputs'] : undefined,
     metricsPort: int(r, 'metricsPort', 0, 0),
     proofDir: typeof r['proofDir'] === 'string' ? r['proofDir'] : undefined,
+    subtensorState: typeof r['subtensorState'] === 'string' ? r['subtensorState'] : undefined,
   });
 }

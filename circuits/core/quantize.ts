@@ -293,6 +293,14 @@ function maxOf(values: readonly bigint[]): bigint {
 function calibrate(graph: FloatGraph, enc: InputEncoding, extra: readonly Float64Array[]): number[] {
   const size = graph.tensors[graph.input.tensor]!.size;
   const rng = mulberry32(0x5eed);
+  for (const [i, x] of extra.entries()) {
+    if (x.length !== size) {
+      throw new InvalidInputError(
+        `calibration input ${i} has ${x.length} values; the model takes ${size}`,
+        'INVALID_OPTION',
+      );
+    }
+  }
   const samples: Float64Array[] = [...extra];
   for (let s = 0; s < RANDOM_CALIBRATION_SAMPLES; s++) {
     samples.push(

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadQuantGraph, openArtifacts } from '../../circuits/artifacts.ts';
 import { compileModel } from '../../circuits/compile.ts';
@@ -9,6 +10,34 @@ import { EXIT, type Io, progressPrinter } from './output.ts';
 export interface GlobalOptions {
   json?: boolean;
   verbose?: boolean;
+}
+
+/** Reads calibration inputs: {"inputs": [[...], ...]}, each entry flat or nested (sizes are checked by the compiler). */
+async function readCalibration(path: string): Promise<Float64Array[]> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await readFile(path, 'utf8'));
+  } catch (cause) {
+    throw new InvalidInputError(
+      `${path} is not a readable JSON calibration file: ${(cause as Error).message}`,
+      'INVALID_OPTION',
+    );
+  }
+  const inputs = (doc as { inputs?: unknown }).inputs;
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    throw new InvalidInputError(
+      `${path} must be {"inputs": [[...], ...]} with at least one input`,
+      'INVALID_OPTION',
+    );
+  return inputs.map((x, i) => {
+    const flat = (Array.isArray(x) ? x : [x]).flat(Number.POSITIVE_INFINITY) as unknown[];
+    if (!flat.every((v) => typeof v === 'number' && Number.isFinite(v)))
+      throw new InvalidInputError(
+        `${path}: inputs[${i}] is not an array of finite numbers`,
+        'INVALID_OPTION',
+      );
+    return Float64Array.from(flat as number[]);
+  });
 }
 
 /** Parses "lo,hi" into a range. */
@@ -43,6 +72,10 @@ export function registerCompileCommands(program: Command, io: Io, setExit: (code
     .option('--input-range <lo,hi>', 'real-valued input domain (values outside are clamped)', '0,1')
     .option('--strip-softmax', 'prove the logits of a model that ends in Softmax/LogSoftmax')
     .option(
+      '--calibration <file>',
+      'JSON {"inputs": [[...], ...]} of real inputs to choose activation scales from',
+    )
+    .option(
       '--hash-outputs',
       'make a Poseidon hash of the outputs public instead of the outputs (cheaper on chain)',
     )
@@ -57,6 +90,7 @@ export function registerCompileCommands(program: Command, io: Io, setExit: (code
         inputRange: parseRange(opts['inputRange'] as string),
         stripSoftmax: !!opts['stripSoftmax'],
         hashOutputs: !!opts['hashOutputs'],
+        ...(opts['calibration'] ? { calibration: await readCalibration(opts['calibration'] as string) } : {}),
         force: !!opts['force'],
         onProgress: progressPrinter(io, !g.json),
       });

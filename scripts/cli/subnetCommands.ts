@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ZkinferError } from '../../protocol/errors.ts';
+import { InvalidInputError, ZkinferError } from '../../protocol/errors.ts';
 import { LocalSubtensor } from '../../subnet/localSubtensor.ts';
-import type { GlobalOptions } from './compileCommands.ts';
+import { type GlobalOptions, parseIntOption } from './compileCommands.ts';
 import { EXIT, type Io } from './output.ts';
 
 function openChain(file: string): LocalSubtensor {
@@ -14,6 +14,58 @@ export function registerSubnetCommands(program: Command, io: Io, setExit: (code:
   const subnet = program
     .command('subnet')
     .description('the local subtensor: metagraph and Yuma Consensus explanations');
+  subnet
+    .command('init')
+    .description('start a local subtensor state file')
+    .requiredOption('--state <file>', 'state file to create')
+    .option('--tempo <blocks>', 'blocks per epoch', '10')
+    .action(async (opts: { state: string; tempo: string }) => {
+      if (existsSync(opts.state)) throw new ZkinferError('IO', `${opts.state} already exists`);
+      LocalSubtensor.open(opts.state, { tempo: parseIntOption('--tempo', opts.tempo) });
+      io.out(`local subtensor created at ${opts.state}`);
+      setExit(EXIT.ok);
+    });
+  subnet
+    .command('register')
+    .description('register a hotkey (idempotent), optionally with stake')
+    .argument('<hotkey>', 'ss58 address')
+    .requiredOption('--state <file>', 'local subtensor state file')
+    .option('--stake <amount>', 'stake to add', '0')
+    .action(async (hotkey: string, opts: { state: string; stake: string }) => {
+      const chain = openChain(opts.state);
+      const uid = chain.register(hotkey);
+      const stake = Number(opts.stake);
+      if (!Number.isFinite(stake) || stake < 0)
+        throw new InvalidInputError(
+          `--stake must be a non-negative number, got "${opts.stake}"`,
+          'INVALID_OPTION',
+        );
+      if (stake > 0) chain.addStake(hotkey, stake);
+      io.out(`${hotkey} is uid ${uid}`);
+      setExit(EXIT.ok);
+    });
+  subnet
+    .command('serve')
+    .description("announce a miner's axon (serve_axon)")
+    .argument('<hotkey>', 'ss58 address')
+    .argument('<url>', 'axon URL, e.g. http://127.0.0.1:8091')
+    .requiredOption('--state <file>', 'local subtensor state file')
+    .action(async (hotkey: string, url: string, opts: { state: string }) => {
+      await openChain(opts.state).serveAxon(hotkey, url);
+      io.out(`${hotkey} serves ${url}`);
+      setExit(EXIT.ok);
+    });
+  subnet
+    .command('advance')
+    .description('advance the block clock (an epoch runs every tempo blocks)')
+    .requiredOption('--state <file>', 'local subtensor state file')
+    .option('--blocks <n>', 'blocks to advance', '1')
+    .action(async (opts: { state: string; blocks: string }) => {
+      const chain = openChain(opts.state);
+      const epochs = chain.advance(parseIntOption('--blocks', opts.blocks));
+      io.out(`block ${chain.block}; ${epochs.length} epoch(s) ran`);
+      setExit(EXIT.ok);
+    });
   subnet
     .command('status')
     .description('metagraph: uid, hotkey, stake, permit, incentive, dividends, emission, last update')
