@@ -1,4 +1,5 @@
-import { cp, mkdtemp } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,7 +69,13 @@ describe('compileModel', () => {
     await cp(compiledDir('mlp-digits'), dir, { recursive: true });
     const again = await compileModel(modelPath('mlp-digits'), { outDir: dir });
     expect(again.cached).toBe(true);
+    await writeFile(join(dir, 'circuit.zkey'), 'keys of the old circuit');
+    await writeFile(join(dir, 'verification_key.json'), '{}');
     const other = await compileModel(modelPath('mlp-digits'), { outDir: dir, weightBits: 8 });
+    // keys of the previous circuit do not survive a recompile
+    expect(existsSync(join(dir, 'circuit.zkey'))).toBe(false);
+    expect(existsSync(join(dir, 'verification_key.json'))).toBe(false);
+    expect(other.manifest.setup).toBeUndefined();
     expect(other.cached).toBe(false);
     expect(other.manifest.circuit.constraints).not.toBe(again.manifest.circuit.constraints);
   });

@@ -88,11 +88,12 @@ export async function compileModel(modelPath: string, options: CompileOptions): 
     JSON.stringify({ source: sha256Hex(generated.source), templates: sha256Hex(templateSource), tools }),
   );
   const dir = options.outDir;
+  const modelSha = sha256Hex(bytes);
   if (!options.force && existsSync(join(dir, ARTIFACT_FILES.manifest))) {
     const previous = await readManifest(dir).catch(() => undefined);
     if (
       previous?.compileKey === compileKey &&
-      previous.model.sha256 === sha256Hex(bytes) &&
+      previous.model.sha256 === modelSha &&
       existsSync(join(dir, ARTIFACT_FILES.wasm)) &&
       existsSync(join(dir, ARTIFACT_FILES.wasm, '..', 'package.json')) &&
       existsSync(join(dir, ARTIFACT_FILES.r1cs))
@@ -102,7 +103,10 @@ export async function compileModel(modelPath: string, options: CompileOptions): 
     }
   }
 
-  await rm(join(dir, ARTIFACT_FILES.circuitDir), { recursive: true, force: true });
+  // a new circuit invalidates any keys in the directory: they belong to the old one
+  for (const stale of [ARTIFACT_FILES.circuitDir, ARTIFACT_FILES.zkey, ARTIFACT_FILES.vkey]) {
+    await rm(join(dir, stale), { recursive: true, force: true });
+  }
   await mkdir(join(dir, ARTIFACT_FILES.circuitDir), { recursive: true });
   await writeFile(join(dir, ARTIFACT_FILES.circuit), generated.source);
   await writeFile(join(dir, ARTIFACT_FILES.circuitDir, 'zkinfer.circom'), templateSource);
@@ -150,7 +154,7 @@ export async function compileModel(modelPath: string, options: CompileOptions): 
     compileKey,
     model: {
       file: label,
-      sha256: sha256Hex(bytes),
+      sha256: modelSha,
       opset: model.opset,
       producer: model.producer,
       ops: [...new Set(model.graph.nodes.map((n) => n.opType))],

@@ -1,6 +1,7 @@
 import { argMaxCost, maxCost, planRescale, windowBits } from './cost.ts';
+import { FIELD_MODULUS, toField } from './field.ts';
 import { inputsPerLimb, poseidonChain, publicLayout } from './publicSignals.ts';
-import type { QuantGraph } from './quantGraph.ts';
+import { maxBig, minBig, type QuantGraph } from './quantGraph.ts';
 
 /** Constraint count of circomlib's Poseidon(n), n = 1..16, measured with circom 2.2.3 --O2. */
 export const POSEIDON_CONSTRAINTS: readonly number[] = [
@@ -110,8 +111,8 @@ export function generateCircuit(
       const x = graph.tensors[node.input]!;
       const groups = node.kind === 'maxpool' ? node.windows : node.groups;
       groups.forEach((g, r) => {
-        const lo = minOf(Array.from(g, (i) => x.lo[i]!));
-        const hi = maxOf(Array.from(g, (i) => x.hi[i]!));
+        const lo = minBig(Array.from(g, (i) => x.lo[i]!));
+        const hi = maxBig(Array.from(g, (i) => x.hi[i]!));
         const b = windowBits(lo, hi);
         const items = Array.from(g, (i) => `${name(x.id)}[${i}]`).join(', ');
         if (g.length === 1) {
@@ -190,7 +191,7 @@ export function outputDependencies(graph: QuantGraph): number {
       const row = new Map<string, bigint>();
       for (let e = node.rowPtr[r]!; e < node.rowPtr[r + 1]!; e++) {
         const key = `${node.inputs[node.src[e]!]}:${node.idx[e]}`;
-        row.set(key, toFieldMod((row.get(key) ?? 0n) + node.w[e]!));
+        row.set(key, toField((row.get(key) ?? 0n) + node.w[e]!));
       }
       return row;
     });
@@ -199,19 +200,14 @@ export function outputDependencies(graph: QuantGraph): number {
   return deps;
 }
 
-const P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
-function toFieldMod(v: bigint): bigint {
-  const m = v % P;
-  return m < 0n ? m + P : m;
-}
 function inverseMod(a: bigint): bigint {
-  let [t, newT, r, newR] = [0n, 1n, P, toFieldMod(a)];
+  let [t, newT, r, newR] = [0n, 1n, FIELD_MODULUS, toField(a)];
   while (newR !== 0n) {
     const q = r / newR;
     [t, newT] = [newT, t - q * newT];
     [r, newR] = [newR, r - q * newR];
   }
-  return toFieldMod(t);
+  return toField(t);
 }
 
 /** Rank of sparse rows over the BN254 scalar field (Gaussian elimination; rows are few). */
@@ -229,9 +225,9 @@ function rankMod(input: readonly Map<string, bigint>[]): number {
       const other = rows[j]!;
       const f = other.get(col);
       if (f === undefined) continue;
-      const factor = toFieldMod(f * inv);
+      const factor = toField(f * inv);
       for (const [c, v] of pivotRow) {
-        const nv = toFieldMod((other.get(c) ?? 0n) - factor * v);
+        const nv = toField((other.get(c) ?? 0n) - factor * v);
         if (nv === 0n) other.delete(c);
         else other.set(c, nv);
       }
@@ -246,11 +242,4 @@ function balancedSum(terms: readonly string[]): string {
   if (terms.length <= 8) return terms.join(' + ');
   const mid = Math.ceil(terms.length / 2);
   return `(${balancedSum(terms.slice(0, mid))}) + (${balancedSum(terms.slice(mid))})`;
-}
-
-function minOf(v: readonly bigint[]): bigint {
-  return v.reduce((a, b) => (b < a ? b : a));
-}
-function maxOf(v: readonly bigint[]): bigint {
-  return v.reduce((a, b) => (b > a ? b : a));
 }

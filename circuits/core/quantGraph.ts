@@ -88,3 +88,17 @@ export function signedBits(lo: bigint, hi: bigint): number {
 export function bitLength(v: bigint): number {
   return v <= 0n ? 0 : v.toString(2).length;
 }
+
+/** The rescale the circuits compute: floor(v / 2^shift), then max(0, ·) when relu (bigint >> floors). */
+export function rescaleValue(v: bigint, shift: number, relu: boolean): bigint {
+  const q = v >> BigInt(shift);
+  return relu && q < 0n ? 0n : q;
+}
+
+export function maxBig(values: readonly bigint[]): bigint {
+  return values.reduce((a, b) => (b > a ? b : a));
+}
+
+export function minBig(values: readonly bigint[]): bigint {
+  return values.reduce((a, b) => (b < a ? b : a));
+}

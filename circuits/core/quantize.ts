@@ -4,7 +4,7 @@ import { runFloat } from './floatExec.ts';
 import type { FloatGraph, MaxPoolNode } from './floatGraph.ts';
 import { consumersOf } from './floatGraph.ts';
 import type { InputEncoding, QNode, QTensor, QuantGraph } from './quantGraph.ts';
-import { bitLength } from './quantGraph.ts';
+import { bitLength, maxBig, minBig, rescaleValue } from './quantGraph.ts';
 
 export interface QuantizeOptions {
   /** Bits of each quantized input (default 8). */
@@ -176,10 +176,7 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
           ...(fuse ? fuse.onnx : []),
         ]);
         qOf.set(target, out);
-        if (fuse) {
-          fusedRelu.add(fuse.output);
-          // the linear's own float output is never read by anything but the fused relu
-        }
+        if (fuse) fusedRelu.add(fuse.output); // the relu node itself emits nothing
       } else {
         qOf.set(node.output, acc);
       }
@@ -188,8 +185,8 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
       qOf.set(node.output, emitRescale(qOf.get(node.input)!, 0, true, name, node.onnx));
     } else if (node.kind === 'maxpool') {
       const x = tensors[qOf.get(node.input)!]!;
-      const lo = node.windows.map((win) => maxOf(Array.from(win, (i) => x.lo[i]!)));
-      const hi = node.windows.map((win) => maxOf(Array.from(win, (i) => x.hi[i]!)));
+      const lo = node.windows.map((win) => maxBig(Array.from(win, (i) => x.lo[i]!)));
+      const hi = node.windows.map((win) => maxBig(Array.from(win, (i) => x.hi[i]!)));
       const later = deferred.get(node);
       const out = addTensor(later ? `${name}/acc` : name, x.scale, lo, hi);
       nodes.push({ kind: 'maxpool', onnx: node.onnx, input: x.id, output: out, windows: node.windows });
@@ -228,10 +225,7 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
     onnx: readonly string[],
   ): number {
     const x = tensors[input]!;
-    const f = (v: bigint) => {
-      const q = v >> BigInt(shift); // arithmetic shift = floor division for bigint
-      return relu && q < 0n ? 0n : q;
-    };
+    const f = (v: bigint) => rescaleValue(v, shift, relu);
     const out = addTensor(outName, x.scale - shift, x.lo.map(f), x.hi.map(f));
     nodes.push({ kind: 'rescale', onnx, input, output: out, shift, relu });
     return out;
@@ -246,20 +240,16 @@ function poolIsCheaperFirst(
   shift: number,
   relu: boolean,
 ): boolean {
-  const s = BigInt(shift);
-  const down = (v: bigint) => {
-    const q = v >> s;
-    return relu && q < 0n ? 0n : q;
-  };
+  const down = (v: bigint) => rescaleValue(v, shift, relu);
   let direct = 0;
   for (let r = 0; r < lo.length; r++) direct += planRescale(lo[r]!, hi[r]!, shift, relu).cost;
   let reordered = 0;
   for (const win of pool.windows) {
     const wl = Array.from(win, (i) => lo[i]!);
     const wh = Array.from(win, (i) => hi[i]!);
-    const minLo = wl.reduce((a, b) => (b < a ? b : a));
-    const maxLo = wl.reduce((a, b) => (b > a ? b : a));
-    const maxHi = wh.reduce((a, b) => (b > a ? b : a));
+    const minLo = minBig(wl);
+    const maxLo = maxBig(wl);
+    const maxHi = maxBig(wh);
     direct += maxCost(win.length, windowBits(down(minLo), down(maxHi)));
     reordered += maxCost(win.length, windowBits(minLo, maxHi)) + planRescale(maxLo, maxHi, shift, relu).cost;
   }
@@ -283,10 +273,6 @@ function weightScale(absWeights: readonly number[], bits: number): number {
 function activationScale(maxAbs: number, bits: number): number {
   if (!(maxAbs > 0)) return Number.POSITIVE_INFINITY; // never observed non-zero: keep full precision
   return Math.floor(Math.log2(2 ** (bits - 1) / maxAbs));
-}
-
-function maxOf(values: readonly bigint[]): bigint {
-  return values.reduce((a, b) => (b > a ? b : a));
 }
 
 /** Largest |value| of every float tensor over the calibration set plus seeded random draws from the domain. */

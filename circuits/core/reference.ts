@@ -1,4 +1,4 @@
-import type { QuantGraph } from './quantGraph.ts';
+import { maxBig, type QuantGraph, rescaleValue } from './quantGraph.ts';
 
 /**
  * The bit-exact integer executor: the circuit computes exactly these values (tested against the
@@ -21,19 +21,12 @@ export function runReference(graph: QuantGraph, input: readonly bigint[]): bigin
         values[node.output] = out;
         break;
       }
-      case 'rescale': {
-        const s = BigInt(node.shift);
-        values[node.output] = values[node.input]!.map((v) => {
-          const q = v >> s;
-          return node.relu && q < 0n ? 0n : q;
-        });
+      case 'rescale':
+        values[node.output] = values[node.input]!.map((v) => rescaleValue(v, node.shift, node.relu));
         break;
-      }
       case 'maxpool': {
         const x = values[node.input]!;
-        values[node.output] = node.windows.map((w) =>
-          Array.from(w, (i) => x[i]!).reduce((a, b) => (b > a ? b : a)),
-        );
+        values[node.output] = node.windows.map((w) => maxBig(Array.from(w, (i) => x[i]!)));
         break;
       }
       case 'argmax': {

@@ -2,7 +2,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as snarkjs from 'snarkjs';
 import { runCircom } from '../../circuits/circom.ts';
-import { FIELD_MODULUS } from '../../circuits/core/field.ts';
+import { FIELD_MODULUS, toField } from '../../circuits/core/field.ts';
 import { loadWitnessCalculator, type WitnessCalculator } from '../../prover/witnessCalculator.ts';
 
 type Lc = Map<number, bigint>;
@@ -78,13 +78,12 @@ export class WitnessTester {
   /** A copy of `w` with signal indices set to field values. */
   static tamper(w: readonly bigint[], changes: readonly [number, bigint][]): bigint[] {
     const out = [...w];
-    for (const [i, v] of changes) out[i] = ((v % P) + P) % P;
+    for (const [i, v] of changes) out[i] = toField(v);
     return out;
   }
 }
 
 /** Field value of a signed integer. */
 export function f(v: bigint | number): bigint {
-  const b = BigInt(v);
-  return ((b % P) + P) % P;
+  return toField(BigInt(v));
 }
