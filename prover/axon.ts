@@ -27,7 +27,7 @@ export interface AxonOptions {
   readonly maxBodyBytes: number;
   readonly rateLimitPerMinute: number;
   /** Returns why a caller is refused (→ 403), or null. */
-  readonly blacklist: (hotkey: string) => string | null;
+  readonly blacklist: (hotkey: string) => string | null | Promise<string | null>;
   readonly synapses: Readonly<Record<string, SynapseHandler>>;
   /** Plain GET routes (e.g. /metrics), unsigned. */
   readonly getRoutes?: Readonly<Record<string, () => { contentType: string; body: string }>>;
@@ -122,7 +122,7 @@ export class Axon {
       if (typeof headers === 'string') return reply(400, { error: headers }, 'bad header');
       if (bodyHash(raw) !== headers.bodyHash)
         return reply(400, { error: 'computed_body_hash does not match the body' }, 'body hash');
-      const refused = this.options.blacklist(headers.dendriteHotkey);
+      const refused = await this.options.blacklist(headers.dendriteHotkey);
       if (refused) return reply(403, { error: refused }, 'blacklisted');
       // the axon signs its own hotkey into the message: a request signed for another axon fails here
       const message = signingMessage({ ...headers, axonHotkey: this.options.hotkey });

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { type Artifacts, loadQuantGraph, openArtifacts, requireFile } from '../circuits/artifacts.ts';
 import { toField } from '../circuits/core/field.ts';
 import { infer } from '../circuits/core/inference.ts';
@@ -12,6 +11,8 @@ import {
   type ProveInferenceResponse,
   parseProveInference,
 } from '../protocol/synapses.ts';
+import { LocalSubtensor } from '../subnet/localSubtensor.ts';
+import type { NeuronInfo } from '../subnet/subtensorClient.ts';
 import { Axon, type SynapseReply } from './axon.ts';
 import type { MinerConfig } from './minerConfig.ts';
 import { PoolError, ProvingPool } from './pool/provingPool.ts';
@@ -73,18 +74,22 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
   metrics.gauge('zkinfer_miner_workers', 'Proving workers', () => pool.workers);
 
   let replayed: ProveInferenceResponse | undefined;
-  // When a metagraph is known, only registered validators with a permit and enough stake may call.
-  // The state is re-read at most once a second, so new permits and stake take effect quickly.
-  let metagraph: { at: number; neurons: ReadonlyMap<string, { permit: boolean; stake: number }> } | undefined;
-  const metagraphRefusal = (caller: string): string | null => {
+  // When a metagraph is known (through the SubtensorClient seam), only registered validators with a
+  // permit and enough stake may call. It is re-read at most once a second; unreadable → refuse all.
+  let metagraph: { at: number; neurons: ReadonlyMap<string, NeuronInfo> } | undefined;
+  const metagraphRefusal = async (caller: string): Promise<string | null> => {
     if (!config.subtensorState) return null;
     if (!metagraph || Date.now() - metagraph.at > 1000) {
-      const mg = readMetagraphFile(config.subtensorState);
-      metagraph = { at: Date.now(), neurons: mg };
+      try {
+        const mg = await LocalSubtensor.openExisting(config.subtensorState).metagraph();
+        metagraph = { at: Date.now(), neurons: new Map(mg.neurons.map((n) => [n.hotkey, n])) };
+      } catch (e) {
+        return `the subnet metagraph cannot be read: ${(e as Error).message}`;
+      }
     }
     const n = metagraph.neurons.get(caller);
     if (!n) return `hotkey ${caller} is not registered on the subnet`;
-    if (!n.permit) return `hotkey ${caller} has no validator permit`;
+    if (!n.validatorPermit) return `hotkey ${caller} has no validator permit`;
     if (n.stake < config.minValidatorStake)
       return `hotkey ${caller} has stake ${n.stake}, below ${config.minValidatorStake}`;
     return null;
@@ -100,7 +105,7 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
     hotkey: hotkey.ss58,
     maxBodyBytes: config.maxBodyBytes,
     rateLimitPerMinute: config.rateLimitPerMinute,
-    blacklist: (caller) => {
+    blacklist: async (caller) => {
       if (config.allowedHotkeys.length > 0 && !config.allowedHotkeys.includes(caller)) {
         return `hotkey ${caller} is not allowed to query this miner`;
       }
@@ -225,20 +230,4 @@ function garbageAnswer(modelId: string): ProveInferenceResponse {
     predictedClass: 0,
     timings: { queueMs: 0, witnessMs: 0, proveMs: 0 },
   };
-}
-
-/** Hotkey → permit and stake from a local subtensor state file (empty when it cannot be read). */
-function readMetagraphFile(path: string): Map<string, { permit: boolean; stake: number }> {
-  try {
-    const st = JSON.parse(readFileSync(path, 'utf8')) as {
-      hotkeys: string[];
-      permits: boolean[];
-      stake: number[];
-    };
-    return new Map(
-      st.hotkeys.map((h, i) => [h, { permit: st.permits[i] ?? false, stake: st.stake[i] ?? 0 }]),
-    );
-  } catch {
-    return new Map();
-  }
 }

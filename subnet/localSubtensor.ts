@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { ZkinferError } from '../protocol/errors.ts';
 import { DEFAULT_HYPERPARAMETERS, type Hyperparameters, maxUpscaleU16, SubnetState } from './subnetState.ts';
 import { type Metagraph, type NeuronInfo, type SubtensorClient, SubtensorError } from './subtensorClient.ts';
 import type { EpochOutput } from './yuma/epoch.ts';
@@ -89,9 +90,18 @@ export class LocalSubtensor implements SubtensorClient {
   /** Opens the chain stored in `file` (or starts one there with `params`); no file: in memory only. */
   static open(file: string | undefined, params: Partial<ChainParameters> = {}): LocalSubtensor {
     if (file && existsSync(file)) {
-      const p = JSON.parse(readFileSync(file, 'utf8')) as Persisted;
-      if (p.format !== 'zkinfer/local-subtensor@1')
-        throw new Error(`${file} is not a local subtensor state file`);
+      let p: Persisted;
+      try {
+        p = JSON.parse(readFileSync(file, 'utf8')) as Persisted;
+      } catch (cause) {
+        throw new ZkinferError('IO', `${file} is not a readable local subtensor state file`, { cause });
+      }
+      if (p.format !== 'zkinfer/local-subtensor@1') {
+        throw new ZkinferError(
+          'IO',
+          `${file} is not a local subtensor state file (format ${String(p.format)})`,
+        );
+      }
       const chain = new LocalSubtensor(p.params, file);
       const s = new SubnetState(p.hotkeys.length, p.params);
       s.block = p.block;
@@ -116,6 +126,12 @@ export class LocalSubtensor implements SubtensorClient {
     return chain;
   }
 
+  /** Opens an existing state file (readers: miners, validators, the CLI); never creates one. */
+  static openExisting(file: string): LocalSubtensor {
+    if (!existsSync(file)) throw new ZkinferError('IO', `no local subtensor state at ${file}`);
+    return LocalSubtensor.open(file);
+  }
+
   get block(): number {
     return this.state.block;
   }
@@ -130,38 +146,31 @@ export class LocalSubtensor implements SubtensorClient {
     const existing = this.uidOf(hotkey);
     if (existing !== undefined) return existing;
     const s = this.state;
-    let uid: number;
-    if (this.hotkeys.length < this.params.maxAllowedUids) {
-      uid = this.hotkeys.length;
-      this.hotkeys.push(hotkey);
-      s.stake = [...s.stake, stake];
-      s.lastUpdate = [...s.lastUpdate, s.block];
-      s.blockAtRegistration = [...s.blockAtRegistration, s.block];
-      s.permits = [...s.permits, false];
-      s.weights = [...s.weights, []];
-      s.bonds = [...s.bonds, []];
-      this.axons.push(null);
-      this.totalEmission.push(0);
-    } else {
-      const prunable = this.hotkeys
-        .map((_, i) => i)
-        .filter((i) => s.block - s.blockAtRegistration[i]! >= this.params.immunityPeriod)
-        .sort((a, b) => (this.last?.emission[a] ?? 0) - (this.last?.emission[b] ?? 0) || a - b);
-      if (prunable.length === 0)
-        throw new SubtensorError('NoNeuronIdAvailable', 'every neuron is still immune');
-      uid = prunable[0]!;
-      this.hotkeys[uid] = hotkey;
-      s.stake[uid] = stake;
-      s.lastUpdate[uid] = s.block;
-      s.blockAtRegistration[uid] = s.block;
-      s.permits[uid] = false;
-      s.weights = s.weights.map((row, i) => (i === uid ? [] : row));
-      s.bonds = s.bonds.map((row, i) => (i === uid ? [] : row));
-      this.axons[uid] = null;
-      this.totalEmission[uid] = 0;
-    }
+    // a free uid while there is room, else the non-immune neuron with the lowest emission
+    const uid =
+      this.hotkeys.length < this.params.maxAllowedUids ? this.hotkeys.length : this.pruneCandidate();
+    this.hotkeys[uid] = hotkey;
+    s.stake[uid] = stake;
+    s.lastUpdate[uid] = s.block;
+    s.blockAtRegistration[uid] = s.block; // weights and bonds that predate this mask themselves out
+    s.permits[uid] = false;
+    s.weights = [...s.weights.slice(0, uid), [], ...s.weights.slice(uid + 1)];
+    s.bonds = [...s.bonds.slice(0, uid), [], ...s.bonds.slice(uid + 1)];
+    this.axons[uid] = null;
+    this.totalEmission[uid] = 0;
     this.save();
     return uid;
+  }
+
+  private pruneCandidate(): number {
+    const s = this.state;
+    const prunable = this.hotkeys
+      .map((_, i) => i)
+      .filter((i) => s.block - s.blockAtRegistration[i]! >= this.params.immunityPeriod)
+      .sort((a, b) => (this.last?.emission[a] ?? 0) - (this.last?.emission[b] ?? 0) || a - b);
+    if (prunable.length === 0)
+      throw new SubtensorError('NoNeuronIdAvailable', 'every neuron is still immune');
+    return prunable[0]!;
   }
 
   addStake(hotkey: string, amount: number): void {

@@ -54,7 +54,6 @@ export class SubnetState {
   permits: boolean[];
   weights: Sparse;
   bonds: Sparse;
-  last: EpochOutput | undefined;
 
   constructor(n: number, hp: Partial<Hyperparameters> = {}) {
     this.hp = { ...DEFAULT_HYPERPARAMETERS, ...hp };
@@ -110,7 +109,6 @@ export class SubnetState {
     const out = runEpoch(this.epochInput(raoEmission));
     this.permits = out.validatorPermits;
     this.bonds = out.newBonds;
-    this.last = out;
     return out;
   }
 }

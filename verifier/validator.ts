@@ -89,7 +89,7 @@ export class Validator {
   async miners(): Promise<{ hotkey: string; url: string }[]> {
     const list = new Map(this.config.miners.map((m) => [m.hotkey, m]));
     if (this.config.subtensorState) {
-      const mg = await LocalSubtensor.open(this.config.subtensorState).metagraph();
+      const mg = await LocalSubtensor.openExisting(this.config.subtensorState).metagraph();
       for (const n of mg.neurons) {
         if (n.axon && n.hotkey !== this.hotkey.ss58 && !list.has(n.hotkey))
           list.set(n.hotkey, { hotkey: n.hotkey, url: n.axon.url });

@@ -5,10 +5,7 @@ import { LocalSubtensor } from '../../subnet/localSubtensor.ts';
 import { type GlobalOptions, parseIntOption } from './compileCommands.ts';
 import { EXIT, type Io } from './output.ts';
 
-function openChain(file: string): LocalSubtensor {
-  if (!existsSync(file)) throw new ZkinferError('IO', `no local subtensor state at ${file}`);
-  return LocalSubtensor.open(file);
-}
+const openChain = (file: string) => LocalSubtensor.openExisting(file);
 
 export function registerSubnetCommands(program: Command, io: Io, setExit: (code: number) => void): void {
   const subnet = program

@@ -56,7 +56,7 @@ export function registerValidatorCommands(program: Command, io: Io, setExit: (co
         for (let done = 0; !stopping && (rounds === 0 || done < rounds); done++) {
           const r = await v.runRound();
           if (config.subtensorState) {
-            const set = await v.setWeights(LocalSubtensor.open(config.subtensorState));
+            const set = await v.setWeights(LocalSubtensor.openExisting(config.subtensorState));
             log({
               msg: 'set_weights',
               ...(set.ok ? { uids: set.uids, values: set.values } : { refused: set.error }),
