@@ -8,14 +8,13 @@ import { verifyProof } from '../verifier/verifyProof.ts';
 import type { Deployment } from './avsClient.ts';
 import { compileAvs } from './compileSolidity.ts';
 import { providerFor } from './localAvs.ts';
+import { fromSolidityProof, resultHashOf, TASK_STATUS, taskBinding } from './settlementMath.ts';
 
 export interface AuditCheck {
   readonly name: string;
   readonly ok: boolean;
   readonly detail: string;
 }
-
-const STATUS = ['None', 'Open', 'Proven', 'Attested', 'Finalized', 'Overturned', 'Refunded'];
 
 /** A deployment file: the AVS contract addresses (written by the demo and `zkinfer avs deploy`). */
 export async function readDeployment(path: string): Promise<Deployment> {
@@ -53,7 +52,7 @@ export async function auditTask(
     const t = ev.args[1] as unknown[];
     const task = [t[0], t[1], t[2], t[3], t[4], t[5]] as [string, bigint, string, bigint, bigint, bigint];
     const record = (await tasks.getFunction('records')(taskId)) as unknown[];
-    const status = STATUS[Number(record[1])] ?? String(record[1]);
+    const status = TASK_STATUS[Number(record[1])] ?? String(record[1]);
     const coder = AbiCoder.defaultAbiCoder();
     const taskHash = keccak256(coder.encode(['tuple(bytes32,uint256,address,uint96,uint64,uint64)'], [task]));
     check('stored task hash = keccak(TaskCreated task)', taskHash === record[0], taskHash);
@@ -102,42 +101,18 @@ export async function auditTask(
       pub[pub.length - 2] ?? '',
     );
     const network = await provider.getNetwork();
-    const binding =
-      BigInt(
-        keccak256(
-          coder.encode(
-            ['uint256', 'address', 'uint32', 'address'],
-            [network.chainId, deployment.taskManager, taskId, tx.from],
-          ),
-        ),
-      ) % FIELD_MODULUS;
+    const binding = taskBinding(network.chainId, deployment.taskManager, taskId, tx.from);
     check(
       'binding = keccak(chain, task manager, task, prover) mod r',
       pub[pub.length - 1] === binding.toString(),
       `prover ${tx.from}`,
     );
-    const proof: Groth16Proof = {
-      pi_a: [sp.a[0]!.toString(), sp.a[1]!.toString(), '1'],
-      pi_b: [
-        [sp.b[0]![1]!.toString(), sp.b[0]![0]!.toString()],
-        [sp.b[1]![1]!.toString(), sp.b[1]![0]!.toString()],
-        ['1', '0'],
-      ],
-      pi_c: [sp.c[0]!.toString(), sp.c[1]!.toString(), '1'],
-      protocol: 'groth16',
-      curve: 'bn128',
-    };
+    const proof = fromSolidityProof(sp);
     const v = await verifyProof(JSON.parse(vkeyText), pub, proof);
     check('Groth16 proof verifies off-chain', v.ok, v.ok ? 'pairing holds' : `${v.reason}: ${v.detail}`);
-    const resultHash = keccak256(
-      coder.encode(
-        pub.slice(0, -2).map(() => 'uint256'),
-        pub.slice(0, -2),
-      ),
-    );
-    const logged = (log as unknown as { args: unknown[] }).args[
-      settle.event === 'TaskProven' ? 2 : 2
-    ] as string;
+    const resultHash = resultHashOf(pub);
+    // TaskProven(taskId, operator, resultHash) and ChallengeSucceeded(taskId, challenger, provenResultHash, …)
+    const logged = (log as unknown as { args: unknown[] }).args[2] as string;
     check('result hash in the event = keccak(outputs)', resultHash === logged, resultHash);
     return { status, checks };
   } finally {

@@ -247,17 +247,7 @@ describe('AVS contracts on a real local node', () => {
     const proof = await proveFor(outsider, taskId, inputs[4]!);
     const signers = signed.map((x) => x.signer);
     const receipt = await outsider.challenge(batchId, batch, signers, 0, proof.proof, proof.publicSignals);
-    const names = receipt.logs.map((l) => {
-      for (const c of [owner.tasks, owner.allocation]) {
-        try {
-          const p = c.interface.parseLog(l);
-          if (p) return p.name;
-        } catch {
-          /* other contract */
-        }
-      }
-      return '';
-    });
+    const names = owner.events(receipt).map((e) => e.name);
     expect(names.filter((n) => n === 'OperatorSlashed')).toHaveLength(3);
     expect(names).toContain('ChallengeSucceeded');
     const stakeAfter = await Promise.all(
@@ -300,7 +290,7 @@ describe('AVS contracts on a real local node', () => {
       truth.proof,
       truth.publicSignals,
     );
-    const failedNames = failed.logs.map((l) => owner.tasks.interface.parseLog(l)?.name).filter(Boolean);
+    const failedNames = owner.events(failed).map((e) => e.name);
     expect(failedNames).toContain('ChallengeFailed');
     expect(await ops[0]!.status(honest.taskId)).toBe(3); // still attested
   });

@@ -11,6 +11,7 @@ import {
 import type { Groth16Proof } from 'snarkjs';
 import { ZkinferError } from '../protocol/errors.ts';
 import { type CompiledContract, compileAvs } from './compileSolidity.ts';
+import { type SolidityProof, toSolidityProof } from './settlementMath.ts';
 
 /** A task as the contracts hash it (field order matters: keccak256(abi.encode(task))). */
 export interface AvsTask {
@@ -29,12 +30,6 @@ export interface AttestationBatch {
   readonly resultHashes: readonly string[];
 }
 
-export interface SolidityProof {
-  readonly a: [bigint, bigint];
-  readonly b: [[bigint, bigint], [bigint, bigint]];
-  readonly c: [bigint, bigint];
-}
-
 /** A revert decoded into the contract's custom error (name and arguments). */
 export class AvsError extends ZkinferError {
   override name = 'AvsError';
@@ -45,19 +40,6 @@ export class AvsError extends ZkinferError {
   ) {
     super('CHAIN_ERROR', `the contract refused: ${errorName}(${args.map(String).join(', ')})`, { cause });
   }
-}
-
-/** Groth16 proof in the verifier's calldata layout (G2 coordinates swapped, as snarkjs exports). */
-export function toSolidityProof(p: Groth16Proof): SolidityProof {
-  const n = (v: string | undefined) => BigInt(v ?? '0');
-  return {
-    a: [n(p.pi_a[0]), n(p.pi_a[1])],
-    b: [
-      [n(p.pi_b[0]?.[1]), n(p.pi_b[0]?.[0])],
-      [n(p.pi_b[1]?.[1]), n(p.pi_b[1]?.[0])],
-    ],
-    c: [n(p.pi_c[0]), n(p.pi_c[1])],
-  };
 }
 
 export interface Deployment {
@@ -184,6 +166,21 @@ export class AvsClient {
     }
   }
 
+  /** Every event of the AVS contracts in a receipt, parsed (logs of other contracts are skipped). */
+  events(receipt: ContractTransactionReceipt): { name: string; args: readonly unknown[] }[] {
+    const out: { name: string; args: readonly unknown[] }[] = [];
+    for (const log of receipt.logs) {
+      for (const iface of this.interfaces) {
+        const parsed = iface.parseLog(log);
+        if (parsed) {
+          out.push({ name: parsed.name, args: [...parsed.args] });
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
   /** Turns an ethers error carrying revert data into an AvsError when one of our contracts defined it. */
   decode(e: unknown): unknown {
     const data = findRevertData(e);
@@ -225,9 +222,7 @@ export class AvsClient {
       [`0x${modelId}`, inputCommitment, deadline],
       fee,
     );
-    const ev = receipt.logs
-      .map((l) => this.tasks.interface.parseLog(l))
-      .find((p) => p?.name === 'TaskCreated');
+    const ev = this.events(receipt).find((e) => e.name === 'TaskCreated');
     if (!ev) throw new ZkinferError('IO', 'createTask emitted no TaskCreated');
     return { taskId: Number(ev.args[0]), task: taskFromEvent(ev.args[1]), receipt };
   }
@@ -266,7 +261,7 @@ export class AvsClient {
     batch: AttestationBatch,
     signed: readonly { signer: string; signature: string }[],
   ): Promise<{ batchId: number; receipt: ContractTransactionReceipt }> {
-    const sorted = [...signed].sort((x, y) => (BigInt(x.signer) < BigInt(y.signer) ? -1 : 1));
+    const sorted = [...signed].sort((x, y) => compareAddresses(x.signer, y.signer));
     const receipt = await this.send(this.tasks, 'attest', [
       batch.taskIds,
       batch.tasks,
@@ -274,9 +269,7 @@ export class AvsClient {
       sorted.map((s) => s.signer),
       sorted.map((s) => s.signature),
     ]);
-    const ev = receipt.logs
-      .map((l) => this.tasks.interface.parseLog(l))
-      .find((p) => p?.name === 'BatchAttested');
+    const ev = this.events(receipt).find((e) => e.name === 'BatchAttested');
     if (!ev) throw new ZkinferError('IO', 'attest emitted no BatchAttested');
     return { batchId: Number(ev.args[0]), receipt };
   }
@@ -338,8 +331,16 @@ export class AvsClient {
   }
 }
 
+export type { SolidityProof };
+export { toSolidityProof };
+
+/** Ascending by numeric value, the order the contracts require of signers. */
+function compareAddresses(x: string, y: string): number {
+  return BigInt(x) < BigInt(y) ? -1 : BigInt(x) > BigInt(y) ? 1 : 0;
+}
+
 export function sortAddresses(a: readonly string[]): string[] {
-  return [...a].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+  return [...a].sort(compareAddresses);
 }
 
 function taskFromEvent(t: unknown): AvsTask {

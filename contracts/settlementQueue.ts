@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { Groth16Proof } from 'snarkjs';
 import { ZkinferError } from '../protocol/errors.ts';
 import { type AvsClient, AvsError, type AvsTask } from './avsClient.ts';
+import { TASK_STATUS } from './settlementMath.ts';
 
 export interface ProvenSettlement {
   readonly taskId: number;
@@ -20,8 +21,6 @@ export interface SettlementRow {
   readonly attempts: number;
   readonly lastError: string | null;
 }
-
-const TASK_STATUS = ['None', 'Open', 'Proven', 'Attested', 'Finalized', 'Overturned', 'Refunded'];
 
 /**
  * A persistent queue of proven results to settle. Nothing is lost: an entry leaves `pending` only

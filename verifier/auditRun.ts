@@ -1,10 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AbiCoder, keccak256 } from 'ethers';
 import type { Groth16Proof } from 'snarkjs';
 import { openArtifacts } from '../circuits/artifacts.ts';
-import { FIELD_MODULUS } from '../circuits/core/field.ts';
 import { inputHashOf } from '../circuits/inputHash.ts';
+import { taskBinding } from '../contracts/settlementMath.ts';
 import { computeBinding } from '../protocol/binding.ts';
 import { CHALLENGE_PROOF_FORMAT, type ChallengeProof } from '../protocol/challengeProof.ts';
 import { ZkinferError } from '../protocol/errors.ts';
@@ -82,19 +81,10 @@ export async function auditRun(dir: string): Promise<AuditItem[]> {
 
   // 2. settlements, with the binding the task manager demands recomputed here
   const settlements = JSON.parse(await readFile(join(dir, run.settlements), 'utf8')) as SettlementRecord[];
-  const coder = AbiCoder.defaultAbiCoder();
   const settleBatch: { item: string; publicSignals: unknown; proof: unknown }[] = [];
   for (const s of settlements) {
     const item = `settlement task ${s.taskId} (${s.txHash.slice(0, 10)}…)`;
-    const binding =
-      BigInt(
-        keccak256(
-          coder.encode(
-            ['uint256', 'address', 'uint32', 'address'],
-            [BigInt(run.chainId), run.taskManager, s.taskId, s.operator],
-          ),
-        ),
-      ) % FIELD_MODULUS;
+    const binding = taskBinding(BigInt(run.chainId), run.taskManager, s.taskId, s.operator);
     if (s.publicSignals[n - 2] !== s.inputCommitment)
       items.push({ item, ok: false, detail: 'input hash differs from the task commitment' });
     else if (s.publicSignals[n - 1] !== binding.toString())

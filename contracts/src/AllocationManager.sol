@@ -2,12 +2,13 @@
 pragma solidity 0.8.30;
 
 import {IERC20, IAVSRegistrar, IAllocationManager, OperatorSet} from "./Interfaces.sol";
+import {ReentrancyGuard} from "./ReentrancyGuard.sol";
 
 /// A local mirror of EigenLayer's AllocationManager for one stake token: operators deposit stake,
 /// register for an AVS's operator sets through its registrar, and can be slashed by the AVS (or its
 /// appointed slasher). Stake is checkpointed by block; withdrawals wait `unbondingDelay` blocks and
 /// stay slashable while they wait.
-contract AllocationManager is IAllocationManager {
+contract AllocationManager is IAllocationManager, ReentrancyGuard {
     struct Checkpoint {
         uint64 fromBlock;
         uint192 amount;
@@ -26,7 +27,6 @@ contract AllocationManager is IAllocationManager {
     mapping(address avs => address) public registrarOf;
     mapping(address avs => address) public slasherOf;
     mapping(address avs => mapping(address operator => bool)) public isMember;
-    uint256 private _lock = 1;
 
     event AVSConfigured(address indexed avs, address registrar, address slasher);
     event StakeDeposited(address indexed operator, uint256 amount);
@@ -44,14 +44,6 @@ contract AllocationManager is IAllocationManager {
     error WithdrawalPending();
     error WithdrawalLocked();
     error InvalidWad();
-    error Reentrancy();
-
-    modifier nonReentrant() {
-        if (_lock != 1) revert Reentrancy();
-        _lock = 2;
-        _;
-        _lock = 1;
-    }
 
     constructor(IERC20 token_, uint64 unbondingDelay_) {
         token = token_;

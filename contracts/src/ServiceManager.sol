@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "./Interfaces.sol";
+import {ReentrancyGuard} from "./ReentrancyGuard.sol";
 
 interface IAllocationManagerConfig {
     function configureAVS(address registrar, address slasher) external;
@@ -9,7 +10,7 @@ interface IAllocationManagerConfig {
 
 /// The AVS: registry of models (modelId → verifier, vkHash, public signal count) and pull-based
 /// rewards. Fees and refunds are credited here by the task manager and claimed by their owners.
-contract ServiceManager {
+contract ServiceManager is ReentrancyGuard {
     /// verifier, numPublic and selector share one slot: settlement reads a single word.
     struct Model {
         address verifier;
@@ -24,7 +25,6 @@ contract ServiceManager {
     address public taskManager;
     mapping(bytes32 => Model) private _models;
     mapping(address => uint256) private _balance;
-    uint256 private _lock = 1;
 
     event ModelRegistered(bytes32 indexed modelId, address verifier, bytes32 vkHash, uint8 numPublic);
     event Accrued(address indexed beneficiary, uint256 amount);
@@ -37,7 +37,6 @@ contract ServiceManager {
     error BadModel();
     error NothingToClaim();
     error TransferFailed();
-    error Reentrancy();
 
     constructor(IERC20 token_) {
         owner = msg.sender;
@@ -100,16 +99,13 @@ contract ServiceManager {
         if (!token.transfer(to, amount)) revert TransferFailed();
     }
 
-    function claim() external {
-        if (_lock != 1) revert Reentrancy();
-        _lock = 2;
+    function claim() external nonReentrant {
         uint256 amount = claimable(msg.sender);
         if (amount == 0) revert NothingToClaim();
         _balance[msg.sender] = 1;
         emit Claimed(msg.sender, amount);
         (bool ok,) = msg.sender.call{value: amount}("");
         if (!ok) revert TransferFailed();
-        _lock = 1;
     }
 
     function _itoa(uint256 v) private pure returns (string memory) {

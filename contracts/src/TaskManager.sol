@@ -2,12 +2,13 @@
 pragma solidity 0.8.30;
 
 import {IAllocationManager, IServiceManager, IRegistrar} from "./Interfaces.sol";
+import {ReentrancyGuard} from "./ReentrancyGuard.sol";
 
 /// Inference tasks and their settlement (after incredible-squaring's TaskManager): a consumer pays
 /// for a task; an operator settles it with a Groth16 proof (proven path) or a stake quorum attests
 /// a result that anyone may challenge with a proof during a window (optimistic path). Only hashes
 /// live in storage; tasks travel in calldata and events.
-contract TaskManager {
+contract TaskManager is ReentrancyGuard {
     /// BN254 scalar field: public signals and bindings are elements of it.
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
@@ -56,8 +57,6 @@ contract TaskManager {
     /// Attestation batches: keccak256(abi.encode(taskIds, resultHashes, signers)). Batch ids start at 1.
     mapping(uint32 => bytes32) public batches;
     uint32 public batchCount;
-    /// Reentrancy lock in transient storage (EIP-1153): 100 gas instead of two cold SSTOREs.
-    bool private transient _locked;
 
     event TaskCreated(uint32 indexed taskId, Task task);
     /// The proof and public signals stay in this transaction's calldata (auditors read them there).
@@ -89,14 +88,6 @@ contract TaskManager {
     error BatchMismatch();
     error EmptyBatch();
     error WrongBond(uint256 required);
-    error Reentrancy();
-
-    modifier nonReentrant() {
-        if (_locked) revert Reentrancy();
-        _locked = true;
-        _;
-        _locked = false;
-    }
 
     constructor(
         IServiceManager serviceManager_,
