@@ -1,7 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { AbiCoder, Contract, keccak256 } from 'ethers';
-import type { Groth16Proof } from 'snarkjs';
-import { FIELD_MODULUS } from '../circuits/core/field.ts';
 import { sha256Hex } from '../circuits/hashing.ts';
 import { ZkinferError } from '../protocol/errors.ts';
 import { verifyProof } from '../verifier/verifyProof.ts';

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { InvalidInputError } from '../protocol/errors.ts';
+import { ConfigReader } from '../protocol/configReader.ts';
 
 export interface MinerConfig {
   /** Loopback by default; the miner serves whoever can reach it. */
@@ -48,75 +48,44 @@ const DEFAULTS = Object.freeze({
   shutdownGraceSeconds: 30,
 });
 
-const bad = (key: string, why: string, got: unknown) =>
-  new InvalidInputError(`miner config: ${key} ${why}, got ${JSON.stringify(got)}`, 'INVALID_OPTION');
-
-function positiveInt(raw: Record<string, unknown>, key: string, fallback: number, allowZero = false): number {
-  const v = raw[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < (allowZero ? 0 : 1)) {
-    throw bad(key, `must be a ${allowZero ? 'non-negative' : 'positive'} integer`, v);
-  }
-  return v;
-}
+const MINER_KEYS = [
+  'host',
+  'port',
+  'hotkey',
+  'models',
+  'workers',
+  'maxQueue',
+  'maxBodyBytes',
+  'rateLimitPerMinute',
+  'allowedHotkeys',
+  'shutdownGraceSeconds',
+  'demoBehavior',
+  'demoDelayMs',
+  'subtensorState',
+  'minValidatorStake',
+] as const;
 
 /** Validates a miner config (parsed JSON) over frozen defaults; a bad value names its key and why. */
 export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw bad('(root)', 'must be a JSON object', raw);
-  const r = raw as Record<string, unknown>;
-  const known = new Set([
-    'host',
-    'port',
-    'hotkey',
-    'models',
-    'workers',
-    'maxQueue',
-    'maxBodyBytes',
-    'rateLimitPerMinute',
-    'allowedHotkeys',
-    'shutdownGraceSeconds',
-    'demoBehavior',
-    'demoDelayMs',
-    'subtensorState',
-    'minValidatorStake',
-  ]);
-  for (const k of Object.keys(r))
-    if (!known.has(k)) throw bad(k, `is not a miner setting (known: ${[...known].join(', ')})`, r[k]);
-  const host = r['host'] ?? DEFAULTS.host;
-  if (typeof host !== 'string' || host.length === 0)
-    throw bad('host', 'must be a host name or address', host);
-  const port = positiveInt(r, 'port', DEFAULTS.port, true);
-  if (port > 65535) throw bad('port', 'must be at most 65535', port);
-  const hk = r['hotkey'] as Record<string, unknown> | undefined;
-  let hotkey: MinerConfig['hotkey'];
-  if (hk && typeof hk['uri'] === 'string') hotkey = { uri: hk['uri'] };
-  else if (hk && typeof hk['file'] === 'string') hotkey = { file: hk['file'] };
-  else throw bad('hotkey', 'must be { "uri": "//Alice" } or { "file": "path/to/hotkey" }', hk);
-  const models = r['models'];
-  if (!Array.isArray(models) || models.length === 0 || !models.every((m) => typeof m === 'string')) {
-    throw bad('models', 'must be a non-empty list of artifact directories', models);
-  }
-  const workers = positiveInt(r, 'workers', DEFAULTS.workers);
-  const allowed = r['allowedHotkeys'] ?? DEFAULTS.allowedHotkeys;
-  if (!Array.isArray(allowed) || !allowed.every((h) => typeof h === 'string'))
-    throw bad('allowedHotkeys', 'must be a list of ss58 addresses', allowed);
-  const demoBehavior = (r['demoBehavior'] ?? 'honest') as DemoBehavior;
+  const c = new ConfigReader('miner', raw, MINER_KEYS);
+  const workers = c.int('workers', DEFAULTS.workers, 1);
+  const demoBehavior = (c.value('demoBehavior') ?? 'honest') as DemoBehavior;
   if (!DEMO_BEHAVIORS.includes(demoBehavior))
-    throw bad('demoBehavior', `must be one of ${DEMO_BEHAVIORS.join(', ')}`, demoBehavior);
+    throw c.error('demoBehavior', `must be one of ${DEMO_BEHAVIORS.join(', ')}`, demoBehavior);
   return Object.freeze({
-    host,
-    port,
-    hotkey,
-    models: models as string[],
+    host: c.string('host', DEFAULTS.host),
+    port: c.int('port', DEFAULTS.port, 0, 65535),
+    hotkey: c.hotkey(),
+    models: c.strings('models', undefined, 'artifact directories', true),
     workers,
-    maxQueue: positiveInt(r, 'maxQueue', 2 * workers),
-    maxBodyBytes: positiveInt(r, 'maxBodyBytes', DEFAULTS.maxBodyBytes),
-    rateLimitPerMinute: positiveInt(r, 'rateLimitPerMinute', DEFAULTS.rateLimitPerMinute),
-    allowedHotkeys: allowed as string[],
-    shutdownGraceSeconds: positiveInt(r, 'shutdownGraceSeconds', DEFAULTS.shutdownGraceSeconds, true),
+    maxQueue: c.int('maxQueue', 2 * workers, 1),
+    maxBodyBytes: c.int('maxBodyBytes', DEFAULTS.maxBodyBytes, 1),
+    rateLimitPerMinute: c.int('rateLimitPerMinute', DEFAULTS.rateLimitPerMinute, 1),
+    allowedHotkeys: c.strings('allowedHotkeys', DEFAULTS.allowedHotkeys, 'ss58 addresses'),
+    shutdownGraceSeconds: c.int('shutdownGraceSeconds', DEFAULTS.shutdownGraceSeconds, 0),
     demoBehavior,
-    demoDelayMs: positiveInt(r, 'demoDelayMs', 1500, true),
-    subtensorState: typeof r['subtensorState'] === 'string' ? r['subtensorState'] : undefined,
-    minValidatorStake: positiveInt(r, 'minValidatorStake', 0, true),
+    demoDelayMs: c.int('demoDelayMs', 1500, 0),
+    subtensorState: c.optionalString('subtensorState'),
+    minValidatorStake: c.int('minValidatorStake', 0, 0),
   });
 }

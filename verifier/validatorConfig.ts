@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../protocol/errors.ts';
+import { ConfigReader } from '../protocol/configReader.ts';
 
 export interface ValidatorConfig {
   readonly hotkey: { readonly uri: string } | { readonly file: string };
@@ -26,76 +26,52 @@ export interface ValidatorConfig {
   readonly subtensorState: string | undefined;
 }
 
-const bad = (key: string, why: string, got: unknown) =>
-  new InvalidInputError(`validator config: ${key} ${why}, got ${JSON.stringify(got)}`, 'INVALID_OPTION');
-
-function int(r: Record<string, unknown>, key: string, fallback: number, min: number): number {
-  const v = r[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
-    throw bad(key, `must be an integer >= ${min}`, v);
-  return v;
-}
+const VALIDATOR_KEYS = [
+  'hotkey',
+  'db',
+  'models',
+  'miners',
+  'timeoutMs',
+  'concurrency',
+  'rounds',
+  'roundIntervalMs',
+  'challengeInputs',
+  'metricsPort',
+  'proofDir',
+  'subtensorState',
+] as const;
 
 /** Validates a validator config over defaults; a bad value names its key and why. */
 export function parseValidatorConfig(raw: unknown): Readonly<ValidatorConfig> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw bad('(root)', 'must be a JSON object', raw);
-  const r = raw as Record<string, unknown>;
-  const known = new Set([
-    'hotkey',
-    'db',
-    'models',
-    'miners',
-    'timeoutMs',
-    'concurrency',
-    'rounds',
-    'roundIntervalMs',
-    'challengeInputs',
-    'metricsPort',
-    'proofDir',
-    'subtensorState',
-  ]);
-  for (const k of Object.keys(r))
-    if (!known.has(k)) throw bad(k, `is not a validator setting (known: ${[...known].join(', ')})`, r[k]);
-  const hk = r['hotkey'] as Record<string, unknown> | undefined;
-  const hotkey =
-    hk && typeof hk['uri'] === 'string'
-      ? { uri: hk['uri'] }
-      : hk && typeof hk['file'] === 'string'
-        ? { file: hk['file'] }
-        : undefined;
-  if (!hotkey) throw bad('hotkey', 'must be { "uri": "//Alice" } or { "file": "path" }', hk);
-  if (typeof r['db'] !== 'string' || r['db'] === '') throw bad('db', 'must be a file path', r['db']);
-  const models = r['models'];
-  if (!Array.isArray(models) || models.length === 0 || !models.every((m) => typeof m === 'string'))
-    throw bad('models', 'must be a non-empty list of artifact directories', models);
+  const c = new ConfigReader('validator', raw, VALIDATOR_KEYS);
+  const subtensorState = c.optionalString('subtensorState');
   // with a subtensor the miners come from its metagraph; a static list is then optional
-  const miners = r['miners'] ?? (typeof r['subtensorState'] === 'string' ? [] : undefined);
+  const miners = c.value('miners') ?? (subtensorState ? [] : undefined);
   if (
     !Array.isArray(miners) ||
     !miners.every((m) => m && typeof m.hotkey === 'string' && typeof m.url === 'string')
   ) {
-    throw bad(
+    throw c.error(
       'miners',
       'must be a list of { hotkey, url } (or give subtensorState to discover them)',
       miners,
     );
   }
   return Object.freeze({
-    hotkey,
-    db: r['db'],
-    models: models as string[],
+    hotkey: c.hotkey(),
+    db: c.string('db'),
+    models: c.strings('models', undefined, 'artifact directories', true),
     miners: (miners as { hotkey: string; url: string }[]).map((m) => ({
       hotkey: m.hotkey,
       url: m.url.replace(/\/+$/, ''),
     })),
-    timeoutMs: int(r, 'timeoutMs', 12_000, 1),
-    concurrency: int(r, 'concurrency', 16, 1),
-    rounds: int(r, 'rounds', 0, 0),
-    roundIntervalMs: int(r, 'roundIntervalMs', 0, 0),
-    challengeInputs: typeof r['challengeInputs'] === 'string' ? r['challengeInputs'] : undefined,
-    metricsPort: int(r, 'metricsPort', 0, 0),
-    proofDir: typeof r['proofDir'] === 'string' ? r['proofDir'] : undefined,
-    subtensorState: typeof r['subtensorState'] === 'string' ? r['subtensorState'] : undefined,
+    timeoutMs: c.int('timeoutMs', 12_000, 1),
+    concurrency: c.int('concurrency', 16, 1),
+    rounds: c.int('rounds', 0, 0),
+    roundIntervalMs: c.int('roundIntervalMs', 0, 0),
+    challengeInputs: c.optionalString('challengeInputs'),
+    metricsPort: c.int('metricsPort', 0, 0, 65535),
+    proofDir: c.optionalString('proofDir'),
+    subtensorState,
   });
 }

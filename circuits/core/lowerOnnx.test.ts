@@ -101,6 +101,15 @@ describe('lowerOnnx', () => {
       nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
     });
     expect(codeOf(() => lower(bytes))).toMatch(/ONNX_INVALID: .*symbolic dimension 1/);
+    const twoInputs = buildOnnx({
+      input: { name: 'a', shape: [1, 4] },
+      extraInputs: [{ name: 'b', shape: [1, 4] }],
+      output: 'y',
+      nodes: [{ op: 'Add', inputs: ['a', 'b'], outputs: ['y'] }],
+    });
+    expect(codeOf(() => lower(twoInputs))).toMatch(
+      /ONNX_INVALID: the model has 2 inputs \(a, b\); zkinfer proves models with exactly one input/,
+    );
   });
 
   it('refuses a node that reads a tensor nothing produces', () => {

@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadQuantGraph, openArtifacts } from '../../circuits/artifacts.ts';
 import { compileModel } from '../../circuits/compile.ts';
 import { infer } from '../../circuits/core/inference.ts';
 import { readInputFile } from '../../circuits/inputFile.ts';
 import { InvalidInputError } from '../../protocol/errors.ts';
+import { readJsonConfig } from './jsonFile.ts';
 import { EXIT, type Io, progressPrinter } from './output.ts';
 
 export interface GlobalOptions {
@@ -14,15 +14,7 @@ export interface GlobalOptions {
 
 /** Reads calibration inputs: {"inputs": [[...], ...]}, each entry flat or nested (sizes are checked by the compiler). */
 async function readCalibration(path: string): Promise<Float64Array[]> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(await readFile(path, 'utf8'));
-  } catch (cause) {
-    throw new InvalidInputError(
-      `${path} is not a readable JSON calibration file: ${(cause as Error).message}`,
-      'INVALID_OPTION',
-    );
-  }
+  const doc = await readJsonConfig(path);
   const inputs = (doc as { inputs?: unknown }).inputs;
   if (!Array.isArray(inputs) || inputs.length === 0)
     throw new InvalidInputError(

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { startMiner } from '../../prover/miner.ts';
 import { parseMinerConfig } from '../../prover/minerConfig.ts';
-import { readJsonConfig } from './configFile.ts';
+import { readJsonConfig } from './jsonFile.ts';
 import { EXIT, type Io } from './output.ts';
 
 export function registerMinerCommand(program: Command, io: Io, setExit: (code: number) => void): void {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openArtifacts } from '../../circuits/artifacts.ts';
@@ -16,22 +16,8 @@ import { proveOnce } from '../../prover/proveOnce.ts';
 import { auditRun } from '../../verifier/auditRun.ts';
 import { type Expectations, type VerifyResult, verifyProof } from '../../verifier/verifyProof.ts';
 import { type GlobalOptions, parseIntOption } from './compileCommands.ts';
+import { readJson } from './jsonFile.ts';
 import { EXIT, type Io, progressPrinter } from './output.ts';
-
-/** Reads a JSON file; `undefined` when it is not valid JSON (callers decide whether that is invalid or an error). */
-async function readJson(path: string): Promise<{ ok: true; value: unknown } | { ok: false; why: string }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new ZkinferError('IO', `cannot read ${path}: ${(cause as Error).message}`, { cause });
-  }
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (cause) {
-    return { ok: false, why: `${path} is not valid JSON: ${(cause as Error).message}` };
-  }
-}
 
 export function registerProofCommands(program: Command, io: Io, setExit: (code: number) => void): void {
   const ptau = program.command('ptau').description('Powers of Tau files for the trusted setup');

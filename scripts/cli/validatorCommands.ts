@@ -9,7 +9,7 @@ import { Validator } from '../../verifier/validator.ts';
 import { parseValidatorConfig } from '../../verifier/validatorConfig.ts';
 import { ValidatorStore } from '../../verifier/validatorStore.ts';
 import type { GlobalOptions } from './compileCommands.ts';
-import { readJsonConfig } from './configFile.ts';
+import { readJsonConfig } from './jsonFile.ts';
 import { EXIT, type Io } from './output.ts';
 
 function openStore(db: string): ValidatorStore {

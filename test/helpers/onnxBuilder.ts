@@ -14,6 +14,8 @@ const type = protobuf.parse(ONNX_PROTO, { keepCase: true }).root.lookupType('onn
 
 export function buildOnnx(spec: {
   input: { name: string; shape: (number | string)[] };
+  /** More graph inputs (zkinfer proves one; these exist to test that refusal). */
+  extraInputs?: { name: string; shape: (number | string)[] }[];
   output: string;
   nodes: NodeSpec[];
   initializers?: Record<string, { dims: number[]; data: number[] }>;
@@ -46,21 +48,15 @@ export function buildOnnx(spec: {
         data_type: 1,
         float_data: t.data,
       })),
-      input: [
-        {
-          name: spec.input.name,
-          type: {
-            tensor_type: {
-              elem_type: 1,
-              shape: {
-                dim: spec.input.shape.map((d) =>
-                  typeof d === 'number' ? { dim_value: d } : { dim_param: d },
-                ),
-              },
-            },
+      input: [spec.input, ...(spec.extraInputs ?? [])].map((i) => ({
+        name: i.name,
+        type: {
+          tensor_type: {
+            elem_type: 1,
+            shape: { dim: i.shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
           },
         },
-      ],
+      })),
       output: [{ name: spec.output, type: { tensor_type: { elem_type: 1 } } }],
     },
   };
