@@ -1,0 +1,170 @@
+import { type SignedScalars, signedDigits } from './scalars.ts';
+import type { CurveHeap } from './wasmCurve.ts';
+
+/**
+ * Multi-exponentiation over G1 or G2 by bucket accumulation with batched affine additions.
+ *
+ * For window size c and digits d_{i,k} ∈ [−2^(c−1), 2^(c−1)], Σ s_i·P_i = Σ_k 2^(kc) Σ_i d_{i,k}·P_i.
+ * A base table may hold precomputed rows T_k = 2^(kc)·P for k < rows (fixed bases such as the
+ * zkey's H points): then `rows` windows fold into one bucket pass with no doublings between them.
+ * Points are sorted into buckets by |digit| (counting sort, negated when the digit is negative),
+ * each bucket is summed as a tree of affine additions — every level one shared inversion — and
+ * the buckets are combined by the running-sum method.
+ */
+
+export interface GroupLayout {
+  readonly name: 'g1' | 'g2';
+  readonly affine: number;
+  readonly jacobian: number;
+}
+export const G1: GroupLayout = { name: 'g1', affine: 64, jacobian: 96 };
+export const G2: GroupLayout = { name: 'g2', affine: 128, jacobian: 288 };
+
+export interface BaseTable {
+  readonly group: GroupLayout;
+  /** Pointer to rows × n affine points, row-major: row k is 2^(k·c)·P. */
+  readonly ptr: number;
+  readonly n: number;
+  readonly rows: number;
+  /** Window size the rows were built for (meaningless when rows = 1). */
+  readonly c: number;
+}
+
+/** Estimated cost in base-field multiplications, to choose c (6 per batched affine addition, 14 per Jacobian). */
+function cost(entries: number, windows: number, c: number): number {
+  return entries * 6 + windows * (1 << c) * 14;
+}
+
+/** The window size minimising the estimated cost for `n` points with scalars of `bits` bits. */
+export function bestWindow(n: number, bits: number): number {
+  let best = 2;
+  let bestCost = Number.POSITIVE_INFINITY;
+  for (let c = 2; c <= 16; c++) {
+    const k = Math.ceil((bits + 1) / c);
+    const cst = cost(n * k, k, c);
+    if (cst < bestCost) {
+      bestCost = cst;
+      best = c;
+    }
+  }
+  return best;
+}
+
+/**
+ * Σ s_i·P_i for the scalars listed in `which` (indices into both `s` and the table), written as a
+ * Jacobian point at `out`. `c` is the window; with table.rows > 1 it must equal table.c.
+ */
+export function bucketMsm(
+  heap: CurveHeap,
+  table: BaseTable,
+  s: SignedScalars,
+  which: Int32Array,
+  c: number,
+  out: number,
+): void {
+  const ex = heap.exports;
+  const g = table.group.name;
+  const AFF = table.group.affine;
+  let maxBits = 0;
+  for (let j = 0; j < which.length; j++) maxBits = Math.max(maxBits, s.bits[which[j]!]!);
+  ex[`${g}m_zero`]!(out);
+  if (which.length === 0 || maxBits === 0) return;
+  const windows = Math.ceil((maxBits + 1) / c);
+  const digits = signedDigits(s, which, c, windows);
+  const rowsPerPass = table.rows > 1 ? table.rows : 1;
+  const passes = Math.ceil(windows / rowsPerPass);
+  const m = which.length;
+  const nBuckets = 1 << (c - 1);
+
+  const mark = heap.top;
+  const pPass = heap.alloc(table.group.jacobian);
+  const pCnt = heap.alloc(nBuckets * 4);
+  const maxEntries = m * Math.min(rowsPerPass, windows);
+  const pIdx = heap.alloc(maxEntries * 4);
+  const pA = heap.alloc(maxEntries * AFF);
+  // A level outputs Σ ceil(cnt/2) points: up to all of them when most buckets hold one.
+  const pB = heap.alloc(maxEntries * AFF);
+  const pD = heap.alloc(Math.ceil(maxEntries / 2) * (AFF / 2));
+  const pPre = heap.alloc(Math.ceil(maxEntries / 2) * (AFF / 2));
+  const offsets = new Int32Array(nBuckets + 1);
+  try {
+    for (let pass = passes - 1; pass >= 0; pass--) {
+      // Horner: shift what we have by one pass's worth of bits.
+      if (pass < passes - 1) for (let i = 0; i < rowsPerPass * c; i++) ex[`${g}m_double`]!(out, out);
+      const k0 = pass * rowsPerPass;
+      const k1 = Math.min(windows, k0 + rowsPerPass);
+      const cnt = heap.i32(pCnt, nBuckets);
+      cnt.fill(0);
+      let entries = 0;
+      for (let k = k0; k < k1; k++) {
+        const base = k * m;
+        for (let j = 0; j < m; j++) {
+          const d = digits[base + j]!;
+          if (d !== 0) {
+            cnt[(d < 0 ? -d : d) - 1]!++;
+            entries++;
+          }
+        }
+      }
+      if (entries === 0) continue;
+      offsets[0] = 0;
+      for (let b = 0; b < nBuckets; b++) offsets[b + 1] = offsets[b]! + cnt[b]!;
+      const idx = heap.i32(pIdx, entries);
+      for (let k = k0; k < k1; k++) {
+        const base = k * m;
+        const row = (table.rows > 1 ? k - k0 : 0) * table.n;
+        for (let j = 0; j < m; j++) {
+          const d = digits[base + j]!;
+          if (d === 0) continue;
+          const b = (d < 0 ? -d : d) - 1;
+          idx[offsets[b]!++] = ((row + which[j]!) << 1) | (d < 0 ? 1 : 0);
+        }
+      }
+      ex[`zk_${g}Gather`]!(table.ptr, pIdx, entries, pA);
+      let src = pA;
+      let dst = pB;
+      let max = 0;
+      for (let b = 0; b < nBuckets; b++) if (cnt[b]! > max) max = cnt[b]!;
+      while (max > 1) {
+        max = ex[`zk_${g}AddLevel`]!(src, pCnt, nBuckets, dst, pD, pPre);
+        [src, dst] = [dst, src];
+      }
+      ex[`zk_${g}BucketSum`]!(src, pCnt, nBuckets, pPass);
+      ex[`${g}m_add`]!(out, pPass, out);
+    }
+  } finally {
+    heap.top = mark;
+  }
+}
+
+/**
+ * Builds rows T_k = 2^(k·c)·P (k < rows) for `n` affine bases at `basesPtr`, as a new table.
+ * Costs about n·c·(rows−1) doublings, once per model.
+ */
+export function buildG1Table(
+  heap: CurveHeap,
+  basesPtr: number,
+  n: number,
+  rows: number,
+  c: number,
+): BaseTable {
+  const ex = heap.exports;
+  const G1_AFFINE = G1.affine;
+  const G1_JAC = G1.jacobian;
+  const ptr = heap.alloc(rows * n * G1_AFFINE);
+  heap.u8.copyWithin(ptr, basesPtr, basesPtr + n * G1_AFFINE);
+  const mark = heap.top;
+  const jac = heap.alloc(n * G1_JAC);
+  heap.reserve(n * G1_JAC * 2); // g1m_batchToAffine's inversion scratch goes above our top
+  try {
+    for (let k = 1; k < rows; k++) {
+      const prev = ptr + (k - 1) * n * G1_AFFINE;
+      const cur = ptr + k * n * G1_AFFINE;
+      ex['zk_g1DoubleMany']!(prev, n, c, jac);
+      ex['g1m_batchToAffine']!(jac, n, cur);
+    }
+  } finally {
+    heap.top = mark;
+  }
+  return { group: G1, ptr, n, rows, c };
+}

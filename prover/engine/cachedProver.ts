@@ -1,0 +1,310 @@
+import { randomBytes } from 'node:crypto';
+import { type BaseTable, bestWindow, bucketMsm, buildG1Table, G1, G2 } from './bucketMsm.ts';
+import { bitClasses, type SignedScalars, signedScalars } from './scalars.ts';
+import { CurveHeap } from './wasmCurve.ts';
+import { BN254_R, type Groth16Zkey, parseZkey, wtnsValues } from './zkeyFile.ts';
+
+/**
+ * The native-cache Groth16 prover: everything that does not depend on the witness is done once
+ * per model and kept in the model's own WASM memory — the parsed key (points already in the curve
+ * library's layout), the constraint coefficients, the coset shift, and precomputed fixed-base
+ * tables for the H points. A proof then costs: build A/B/C evaluations (one WASM loop), six FFTs,
+ * and five multi-exponentiations.
+ *
+ * Soundness does not rest on this code: a wrong proof fails verification. What this code must
+ * get right is that every honest witness gives a proof that verifies — the property tests check
+ * that against snarkjs's verifier over random witnesses of several circuits.
+ */
+
+export interface PrepareOptions {
+  /** Upper bound on the bytes of precomputed H tables (the key itself is always kept). */
+  readonly tableBudgetBytes?: number;
+}
+
+/** Default budget for precomputed tables per model: 256 MiB. */
+export const DEFAULT_TABLE_BUDGET = 256 * 1024 * 1024;
+
+export interface PhaseTimes {
+  witnessMs?: number;
+  abcMs: number;
+  fftMs: number;
+  msmAMs: number;
+  msmB1Ms: number;
+  msmB2Ms: number;
+  msmCMs: number;
+  msmHMs: number;
+  finishMs: number;
+}
+
+export interface Groth16Proof {
+  pi_a: [string, string, string];
+  pi_b: [[string, string], [string, string], [string, string]];
+  pi_c: [string, string, string];
+  protocol: 'groth16';
+  curve: 'bn128';
+}
+
+export interface EngineProof {
+  readonly proof: Groth16Proof;
+  readonly publicSignals: string[];
+  readonly phases: PhaseTimes;
+}
+
+/** Primitive 2^(power+1)-th root of unity of BN254's Fr, as ffjavascript and wasmcurves define it. */
+function cosetShift(power: number): bigint {
+  const r = BN254_R;
+  const pow = (b: bigint, e: bigint) => {
+    let acc = 1n;
+    let x = b % r;
+    while (e > 0n) {
+      if (e & 1n) acc = (acc * x) % r;
+      x = (x * x) % r;
+      e >>= 1n;
+    }
+    return acc;
+  };
+  let s = 0;
+  let t = r - 1n;
+  while ((t & 1n) === 0n) {
+    t >>= 1n;
+    s++;
+  }
+  let nqr = 2n;
+  while (pow(nqr, (r - 1n) >> 1n) === 1n) nqr++;
+  let w = pow(nqr, t); // primitive 2^s-th root
+  for (let i = s; i > power + 1; i--) w = (w * w) % r;
+  return w;
+}
+
+function bytesLE(v: bigint, n = 32): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+function readLE(b: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+  return v;
+}
+
+function randomScalar(): bigint {
+  // 64 random bytes reduced mod r: bias below 2^-250.
+  return readLE(randomBytes(64)) % BN254_R;
+}
+
+/** Largest rows ≤ windows whose table fits the budget, and the window that minimises cost. */
+function planHTable(n: number, budget: number): { c: number; rows: number } {
+  let best = { c: 2, rows: 1, cost: Number.POSITIVE_INFINITY };
+  for (let c = 8; c <= 16; c++) {
+    const windows = Math.ceil(255 / c);
+    const rows = Math.max(1, Math.min(windows, Math.floor(budget / (n * G1.affine))));
+    const passes = Math.ceil(windows / rows);
+    const cost = n * windows * 6 + passes * (1 << c) * 14 + (passes - 1) * rows * c * 8;
+    if (cost < best.cost) best = { c, rows, cost };
+  }
+  return { c: best.c, rows: best.rows };
+}
+
+export class PreparedModel {
+  readonly key: Groth16Zkey;
+  readonly heap: CurveHeap;
+  readonly prepareMs: number;
+  private readonly p: Record<string, number>;
+  private readonly tables: { A: BaseTable; B1: BaseTable; B2: BaseTable; C: BaseTable; H: BaseTable };
+
+  private constructor(
+    key: Groth16Zkey,
+    heap: CurveHeap,
+    p: Record<string, number>,
+    tables: PreparedModel['tables'],
+    ms: number,
+  ) {
+    this.key = key;
+    this.heap = heap;
+    this.p = p;
+    this.tables = tables;
+    this.prepareMs = ms;
+  }
+
+  /** Bytes of WASM memory this model holds (key, tables, per-proof buffers). */
+  get memoryBytes(): number {
+    return this.heap.byteLength;
+  }
+
+  get hTable(): { rows: number; c: number } {
+    return { rows: this.tables.H.rows, c: this.tables.H.c };
+  }
+
+  static async prepare(zkeyFile: Uint8Array, options: PrepareOptions = {}): Promise<PreparedModel> {
+    const t0 = performance.now();
+    const key = parseZkey(zkeyFile);
+    const heap = await CurveHeap.create();
+    const ex = heap.exports;
+    const n = key.domainSize;
+    const p: Record<string, number> = {};
+    p['coefs'] = heap.allocCopy(key.coefs.subarray(4));
+    for (const name of ['alpha1', 'beta1', 'beta2', 'delta1', 'delta2'] as const)
+      p[name] = heap.allocCopy(key[name]);
+    const A = heap.allocCopy(key.pointsA);
+    const B1 = heap.allocCopy(key.pointsB1);
+    const B2 = heap.allocCopy(key.pointsB2);
+    const C = heap.allocCopy(key.pointsC);
+    const Hbases = heap.allocCopy(key.pointsH);
+    p['one'] = heap.alloc(32);
+    ex['frm_one']!(p['one']);
+    p['inc'] = heap.allocCopy(bytesLE(cosetShift(key.power)));
+    ex['frm_toMontgomery']!(p['inc'], p['inc']);
+    p['w'] = heap.alloc(key.nVars * 32);
+    p['a'] = heap.alloc(n * 32);
+    p['b'] = heap.alloc(n * 32);
+    p['c'] = heap.alloc(n * 32);
+    p['h'] = heap.alloc(n * 32);
+    for (const t of ['piA', 'piB1', 'piC', 'resH', 'tmp1', 'tmp2']) p[t] = heap.alloc(96);
+    for (const t of ['piB2', 'tmp3']) p[t] = heap.alloc(288);
+    p['scalar'] = heap.alloc(32);
+    p['aff1'] = heap.alloc(64);
+    p['aff2'] = heap.alloc(128);
+
+    const budget = options.tableBudgetBytes ?? DEFAULT_TABLE_BUDGET;
+    const plan = planHTable(n, budget);
+    const H = buildG1Table(heap, Hbases, n, plan.rows, plan.c);
+    const one = (ptr: number, count: number, group = G1): BaseTable => ({
+      group,
+      ptr,
+      n: count,
+      rows: 1,
+      c: 0,
+    });
+    const tables = {
+      A: one(A, key.nVars),
+      B1: one(B1, key.nVars),
+      B2: one(B2, key.nVars, G2),
+      C: one(C, key.nVars - key.nPublic - 1),
+      H,
+    };
+    return new PreparedModel(key, heap, p, tables, performance.now() - t0);
+  }
+
+  /** One proof from a .wtns file's bytes. */
+  proveWtns(wtnsFile: Uint8Array): EngineProof {
+    return this.prove(wtnsValues(wtnsFile, this.key.nVars));
+  }
+
+  /** One proof from witness values (32-byte little-endian field elements, normal form). */
+  prove(witness: Uint8Array): EngineProof {
+    const { heap, key, p } = this;
+    const ex = heap.exports;
+    const n = key.domainSize;
+    const t0 = performance.now();
+    heap.write(p['w']!, witness);
+    ex['qap_buildABC']!(p['coefs']!, key.nCoefs, p['w']!, p['a']!, p['b']!, p['c']!, 0, n, 0, key.nVars);
+    const t1 = performance.now();
+    for (const x of [p['a']!, p['b']!, p['c']!]) {
+      ex['frm_ifft']!(x, n);
+      ex['frm_batchApplyKey']!(x, n, p['one']!, p['inc']!, x);
+      ex['frm_fft']!(x, n);
+    }
+    ex['qap_joinABC']!(p['a']!, p['b']!, p['c']!, n, p['h']!);
+    ex['frm_batchFromMontgomery']!(p['h']!, n, p['h']!);
+    const t2 = performance.now();
+
+    const w = signedScalars(witness, key.nVars);
+    const msm = (table: BaseTable, s: SignedScalars, out: number) => {
+      const g = table.group.name;
+      const tmp = g === 'g1' ? p['tmp1']! : p['tmp3']!;
+      ex[`${g}m_zero`]!(out);
+      for (const { which, bits } of bitClasses(s)) {
+        bucketMsm(heap, table, s, which, bestWindow(which.length, bits), tmp);
+        ex[`${g}m_add`]!(out, tmp, out);
+      }
+    };
+    msm(this.tables.A, w, p['piA']!);
+    const t3 = performance.now();
+    msm(this.tables.B1, w, p['piB1']!);
+    const t4 = performance.now();
+    msm(this.tables.B2, w, p['piB2']!);
+    const t5 = performance.now();
+    const wc = signedScalars(witness.subarray((key.nPublic + 1) * 32), key.nVars - key.nPublic - 1);
+    msm(this.tables.C, wc, p['piC']!);
+    const t6 = performance.now();
+    const hs = signedScalars(heap.read(p['h']!, n * 32), n);
+    const allH = new Int32Array(n);
+    for (let i = 0; i < n; i++) allH[i] = i;
+    bucketMsm(heap, this.tables.H, hs, allH, this.tables.H.c, p['resH']!);
+    const t7 = performance.now();
+
+    const r = randomScalar();
+    const s = randomScalar();
+    const times = (fn: string, point: number, k: bigint, out: number) => {
+      heap.write(p['scalar']!, bytesLE(k));
+      ex[fn]!(point, p['scalar']!, 32, out);
+    };
+    // pi_a = A + alpha1 + r·delta1
+    ex['g1m_addMixed']!(p['piA']!, p['alpha1']!, p['piA']!);
+    times('g1m_timesScalarAffine', p['delta1']!, r, p['tmp1']!);
+    ex['g1m_add']!(p['piA']!, p['tmp1']!, p['piA']!);
+    // pi_b = B2 + beta2 + s·delta2
+    ex['g2m_addMixed']!(p['piB2']!, p['beta2']!, p['piB2']!);
+    times('g2m_timesScalarAffine', p['delta2']!, s, p['tmp3']!);
+    ex['g2m_add']!(p['piB2']!, p['tmp3']!, p['piB2']!);
+    // b1 = B1 + beta1 + s·delta1
+    ex['g1m_addMixed']!(p['piB1']!, p['beta1']!, p['piB1']!);
+    times('g1m_timesScalarAffine', p['delta1']!, s, p['tmp1']!);
+    ex['g1m_add']!(p['piB1']!, p['tmp1']!, p['piB1']!);
+    // pi_c = C + H + s·pi_a + r·b1 − r·s·delta1
+    ex['g1m_add']!(p['piC']!, p['resH']!, p['piC']!);
+    times('g1m_timesScalar', p['piA']!, s, p['tmp1']!);
+    ex['g1m_add']!(p['piC']!, p['tmp1']!, p['piC']!);
+    times('g1m_timesScalar', p['piB1']!, r, p['tmp1']!);
+    ex['g1m_add']!(p['piC']!, p['tmp1']!, p['piC']!);
+    times('g1m_timesScalarAffine', p['delta1']!, (BN254_R - ((r * s) % BN254_R)) % BN254_R, p['tmp1']!);
+    ex['g1m_add']!(p['piC']!, p['tmp1']!, p['piC']!);
+
+    const g1 = (ptr: number): [string, string, string] => {
+      ex['g1m_toAffine']!(ptr, p['aff1']!);
+      ex['g1m_fromMontgomeryAffine']!(p['aff1']!, p['aff1']!);
+      const b = heap.read(p['aff1']!, 64);
+      return [readLE(b.subarray(0, 32)).toString(), readLE(b.subarray(32, 64)).toString(), '1'];
+    };
+    const g2 = (ptr: number): Groth16Proof['pi_b'] => {
+      ex['g2m_toAffine']!(ptr, p['aff2']!);
+      ex['g2m_fromMontgomeryAffine']!(p['aff2']!, p['aff2']!);
+      const b = heap.read(p['aff2']!, 128);
+      const f = (o: number) => readLE(b.subarray(o, o + 32)).toString();
+      return [
+        [f(0), f(32)],
+        [f(64), f(96)],
+        ['1', '0'],
+      ];
+    };
+    const proof: Groth16Proof = {
+      pi_a: g1(p['piA']!),
+      pi_b: g2(p['piB2']!),
+      pi_c: g1(p['piC']!),
+      protocol: 'groth16',
+      curve: 'bn128',
+    };
+    const publicSignals: string[] = [];
+    for (let i = 1; i <= key.nPublic; i++)
+      publicSignals.push(readLE(witness.subarray(i * 32, i * 32 + 32)).toString());
+    const t8 = performance.now();
+    return {
+      proof,
+      publicSignals,
+      phases: {
+        abcMs: t1 - t0,
+        fftMs: t2 - t1,
+        msmAMs: t3 - t2,
+        msmB1Ms: t4 - t3,
+        msmB2Ms: t5 - t4,
+        msmCMs: t6 - t5,
+        msmHMs: t7 - t6,
+        finishMs: t8 - t7,
+      },
+    };
+  }
+}
