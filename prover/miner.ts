@@ -56,7 +56,25 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
     requireFile(artifacts.paths.wasm, 'witness generator');
     models.set(setup.modelId, { artifacts, graph: await loadQuantGraph(artifacts) });
   }
-  const pool = new ProvingPool({ workers: config.workers, maxQueue: config.maxQueue });
+  const pool = new ProvingPool({
+    workers: config.workers,
+    maxQueue: config.maxQueue,
+    engine: config.engine,
+    tableBudgetBytes: config.engineTableBudgetMB * 2 ** 20,
+  });
+  let warmMs: number[];
+  try {
+    warmMs = await pool.warm(
+      [...models.values()].map((m) => ({
+        wasmPath: m.artifacts.paths.wasm,
+        zkeyPath: m.artifacts.paths.zkey,
+      })),
+    );
+  } catch (e) {
+    await pool.close();
+    throw e;
+  }
+  log({ msg: 'models warm', engine: pool.engine, workers: pool.workers, warmMs });
   const metrics = new Metrics();
   const proofsTotal = metrics.counter('zkinfer_miner_proofs_total', 'Proofs delivered');
   const failures = metrics.counter(

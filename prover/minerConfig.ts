@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { ConfigReader } from '../protocol/configReader.ts';
+import { DEFAULT_ENGINE, ENGINES, type EngineName } from './engine/engines.ts';
 
 export interface MinerConfig {
   /** Loopback by default; the miner serves whoever can reach it. */
@@ -33,6 +34,10 @@ export interface MinerConfig {
    */
   readonly subtensorState: string | undefined;
   readonly minValidatorStake: number;
+  /** Proving engine: "native-cache" (default, warm prepared keys) or "snarkjs" (the reference). */
+  readonly engine: EngineName;
+  /** native-cache: MiB of precomputed tables per model and worker. */
+  readonly engineTableBudgetMB: number;
 }
 
 export const DEMO_BEHAVIORS = ['honest', 'slow', 'wrongInput', 'replay', 'stealBinding', 'garbage'] as const;
@@ -63,6 +68,8 @@ const MINER_KEYS = [
   'demoDelayMs',
   'subtensorState',
   'minValidatorStake',
+  'engine',
+  'engineTableBudgetMB',
 ] as const;
 
 /** Validates a miner config (parsed JSON) over frozen defaults; a bad value names its key and why. */
@@ -70,6 +77,8 @@ export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
   const c = new ConfigReader('miner', raw, MINER_KEYS);
   const workers = c.int('workers', DEFAULTS.workers, 1);
   const demoBehavior = (c.value('demoBehavior') ?? 'honest') as DemoBehavior;
+  const engine = (c.value('engine') ?? DEFAULT_ENGINE) as EngineName;
+  if (!ENGINES.includes(engine)) throw c.error('engine', `must be one of ${ENGINES.join(', ')}`, engine);
   if (!DEMO_BEHAVIORS.includes(demoBehavior))
     throw c.error('demoBehavior', `must be one of ${DEMO_BEHAVIORS.join(', ')}`, demoBehavior);
   return Object.freeze({
@@ -87,5 +96,7 @@ export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
     demoDelayMs: c.int('demoDelayMs', 1500, 0),
     subtensorState: c.optionalString('subtensorState'),
     minValidatorStake: c.int('minValidatorStake', 0, 0),
+    engine,
+    engineTableBudgetMB: c.int('engineTableBudgetMB', 256, 0, 4096),
   });
 }

@@ -6,6 +6,7 @@ import { inputHashOfQuantized } from '../circuits/inputHash.ts';
 import { poseidonHashChain } from '../circuits/poseidon.ts';
 import { BUNDLE_FORMAT, type ProofBundle } from '../protocol/bundle.ts';
 import { ArtifactError, ZkinferError } from '../protocol/errors.ts';
+import { createEngine, DEFAULT_ENGINE, type EngineName, type ProvingEngine } from './engine/engines.ts';
 
 /** The public signals a correct proof of `x` must carry, computed without the circuit. */
 export async function expectedPublicSignals(
@@ -20,12 +21,30 @@ export async function expectedPublicSignals(
   return [...head, inputHash, binding].map(String);
 }
 
+const engines = new Map<EngineName, ProvingEngine>();
+
+/** One engine per name for this process: the CLI and tests prove in the calling thread. */
+function engineFor(name: EngineName): ProvingEngine {
+  let e = engines.get(name);
+  if (!e) {
+    e = createEngine(name, { maxModels: 2 });
+    engines.set(name, e);
+  }
+  return e;
+}
+
 /**
- * Proves one input with snarkjs in this thread (the CLI's path; miners use the worker pool).
+ * Proves one input in this thread (the CLI's path; miners use the worker pool), with the
+ * native-cache engine unless another is named.
  * Cross-checks the circuit's public signals against the reference executor: a disagreement is a
  * compiler bug and is reported, never returned as a proof.
  */
-export async function proveOnce(a: Artifacts, x: ArrayLike<number>, binding: bigint): Promise<ProofBundle> {
+export async function proveOnce(
+  a: Artifacts,
+  x: ArrayLike<number>,
+  binding: bigint,
+  options: { engine?: EngineName } = {},
+): Promise<ProofBundle> {
   const setup = a.manifest.setup;
   if (!setup)
     throw new ArtifactError('ARTIFACT_NOT_FOUND', `${a.dir} has no keys yet; run zkinfer setup first`);
@@ -37,10 +56,11 @@ export async function proveOnce(a: Artifacts, x: ArrayLike<number>, binding: big
     binding: binding.toString(),
   };
   const t0 = performance.now();
-  const wtns = { type: 'mem' as const };
+  const wtns: { type: 'mem'; data?: Uint8Array } = { type: 'mem' };
   await snarkjs.wtns.calculate(circuitInput, requireFile(a.paths.wasm, 'witness generator (wasm)'), wtns);
   const t1 = performance.now();
-  const { proof, publicSignals } = await snarkjs.groth16.prove(a.paths.zkey, wtns);
+  const engine = engineFor(options.engine ?? DEFAULT_ENGINE);
+  const { proof, publicSignals } = await engine.prove(a.paths.zkey, wtns.data!);
   const t2 = performance.now();
   const expected = await expectedPublicSignals(a, r.quantizedInput, r.quantizedOutputs, binding);
   if (expected.length !== publicSignals.length || expected.some((v, i) => v !== publicSignals[i])) {

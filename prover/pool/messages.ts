@@ -1,4 +1,12 @@
 import type { Groth16Proof } from 'snarkjs';
+import type { EngineName } from '../engine/engines.ts';
+
+/** Fixed for a pool's lifetime; every worker gets them as its workerData. */
+export interface WorkerSettings {
+  readonly engine: EngineName;
+  readonly maxModels: number;
+  readonly tableBudgetBytes?: number;
+}
 
 /** One proof to make: the circuit input is prepared on the main thread (quantized, field-encoded). */
 export interface ProveJob {
@@ -7,6 +15,8 @@ export interface ProveJob {
   readonly circuitInput: Readonly<Record<string, string | readonly string[]>>;
   /** performance.timeOrigin + now() when queued, to measure the queue wait in the worker. */
   readonly enqueuedAt: number;
+  /** Only load the model (witness calculator, prepared key) so later proofs start warm. */
+  readonly warmOnly?: boolean;
   /** Test builds only (ZKINFER_TEST_HOOKS=1): the worker exits mid-job, as a crash would. */
   readonly testCrash?: boolean;
 }
@@ -14,6 +24,7 @@ export interface ProveJob {
 export interface ProveJobResult {
   readonly proof: Groth16Proof;
   readonly publicSignals: string[];
+  readonly engine: EngineName;
   readonly timings: { readonly queueMs: number; readonly witnessMs: number; readonly proveMs: number };
   readonly threadId: number;
 }

@@ -1,38 +1,39 @@
-import { readFile } from 'node:fs/promises';
-import { threadId } from 'node:worker_threads';
+import { threadId, workerData } from 'node:worker_threads';
 import { buildBn128 } from 'ffjavascript';
-import * as snarkjs from 'snarkjs';
+import { createEngine, DEFAULT_ENGINE, type EngineName } from '../engine/engines.ts';
 import { loadWitnessCalculator, type WitnessCalculator } from '../witnessCalculator.ts';
-import type { ProveJob, ProveJobResult } from './messages.ts';
+import type { ProveJob, ProveJobResult, WorkerSettings } from './messages.ts';
 
-/** Models kept warm per worker (witness calculator + proving key in memory). */
-const MAX_CACHED = Number(process.env['ZKINFER_WORKER_CACHE'] ?? 4);
+const settings = (workerData ?? {}) as Partial<WorkerSettings>;
 
-interface Warm {
-  readonly wc: WitnessCalculator;
-  readonly zkey: Uint8Array;
-}
-const cache = new Map<string, Promise<Warm>>();
-
-/** One single-threaded curve per worker, built once: snarkjs picks it up from globalThis. */
-const curveReady = buildBn128(true).then((curve) => {
-  (globalThis as { curve_bn128?: unknown }).curve_bn128 = curve;
+/** Models kept warm per worker (witness calculator + prepared proving key). */
+const MAX_CACHED = settings.maxModels ?? 4;
+const engineName: EngineName = settings.engine ?? DEFAULT_ENGINE;
+const engine = createEngine(engineName, {
+  maxModels: MAX_CACHED,
+  ...(settings.tableBudgetBytes === undefined ? {} : { tableBudgetBytes: settings.tableBudgetBytes }),
 });
 
-function warm(job: ProveJob): Promise<Warm> {
-  const key = `${job.wasmPath}|${job.zkeyPath}`;
-  let entry = cache.get(key);
+const calculators = new Map<string, Promise<WitnessCalculator>>();
+
+/** One single-threaded curve per worker, built once: snarkjs (engine "snarkjs") picks it up from globalThis. */
+const curveReady =
+  engineName === 'snarkjs'
+    ? buildBn128(true).then((curve) => {
+        (globalThis as { curve_bn128?: unknown }).curve_bn128 = curve;
+      })
+    : Promise.resolve();
+
+function calculator(wasmPath: string): Promise<WitnessCalculator> {
+  let entry = calculators.get(wasmPath);
   if (entry) {
-    cache.delete(key); // re-insert: Map order is the LRU order
+    calculators.delete(wasmPath); // re-insert: Map order is the LRU order
   } else {
-    entry = (async () => ({
-      wc: await loadWitnessCalculator(job.wasmPath),
-      zkey: new Uint8Array(await readFile(job.zkeyPath)),
-    }))();
-    entry.catch(() => cache.delete(key));
+    entry = loadWitnessCalculator(wasmPath);
+    entry.catch(() => calculators.delete(wasmPath));
   }
-  cache.set(key, entry);
-  while (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value as string);
+  calculators.set(wasmPath, entry);
+  while (calculators.size > MAX_CACHED) calculators.delete(calculators.keys().next().value as string);
   return entry;
 }
 
@@ -41,18 +42,21 @@ export default async function prove(job: ProveJob): Promise<ProveJobResult> {
   const queueMs = Math.max(0, performance.timeOrigin + performance.now() - job.enqueuedAt);
   if (job.testCrash && process.env['ZKINFER_TEST_HOOKS'] === '1') process.exit(70);
   await curveReady;
-  const { wc, zkey } = await warm(job);
+  const wc = await calculator(job.wasmPath);
+  if (job.warmOnly) {
+    const w0 = performance.now();
+    await engine.warm(job.zkeyPath);
+    return { warmMs: Math.round(performance.now() - w0), threadId } as unknown as ProveJobResult;
+  }
   const t0 = performance.now();
   const wtns = await wc.calculateWTNSBin(job.circuitInput as Record<string, unknown>, true);
   const t1 = performance.now();
-  const { proof, publicSignals } = await snarkjs.groth16.prove(
-    { type: 'mem', data: zkey },
-    { type: 'mem', data: wtns },
-  );
+  const { proof, publicSignals } = await engine.prove(job.zkeyPath, wtns);
   const t2 = performance.now();
   return {
     proof,
     publicSignals,
+    engine: engine.name,
     timings: { queueMs: Math.round(queueMs), witnessMs: Math.round(t1 - t0), proveMs: Math.round(t2 - t1) },
     threadId,
   };

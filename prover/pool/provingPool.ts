@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { ZkinferError } from '../../protocol/errors.ts';
-import type { ProveJob, ProveJobResult } from './messages.ts';
+import { DEFAULT_ENGINE, type EngineName } from '../engine/engines.ts';
+import type { ProveJob, ProveJobResult, WorkerSettings } from './messages.ts';
 
 export type PoolErrorCode =
   | 'QUEUE_FULL'
@@ -27,15 +28,22 @@ export interface PoolOptions {
   readonly maxQueue?: number;
   /** Initial estimate of one proof's duration, refined from measurements. */
   readonly initialProveMs?: number;
+  /** Proving engine of every worker (default native-cache). */
+  readonly engine?: EngineName;
+  /** native-cache: bytes of precomputed tables per model and worker. */
+  readonly tableBudgetBytes?: number;
+  /** Models each worker keeps warm. */
+  readonly maxModels?: number;
 }
 
 /**
- * piscina pool of snarkjs provers. Refuses work it cannot finish before the job's deadline instead
+ * piscina pool of Groth16 provers (one engine per worker thread). Refuses work it cannot finish before the job's deadline instead
  * of queueing past it; a crashed worker fails only its own job (piscina replaces the worker).
  */
 export class ProvingPool {
   readonly workers: number;
   readonly maxQueue: number;
+  readonly engine: EngineName;
   private readonly piscina: Piscina;
   private avgMs: number;
   private running = 0;
@@ -45,7 +53,14 @@ export class ProvingPool {
     this.workers = options.workers ?? availableParallelism();
     this.maxQueue = options.maxQueue ?? 2 * this.workers;
     this.avgMs = options.initialProveMs ?? 1000;
+    this.engine = options.engine ?? DEFAULT_ENGINE;
+    const workerData: WorkerSettings = {
+      engine: this.engine,
+      maxModels: options.maxModels ?? 4,
+      ...(options.tableBudgetBytes === undefined ? {} : { tableBudgetBytes: options.tableBudgetBytes }),
+    };
     this.piscina = new Piscina({
+      workerData,
       filename: new URL('./worker.mjs', import.meta.url).href,
       minThreads: this.workers,
       maxThreads: this.workers,
@@ -109,6 +124,36 @@ export class ProvingPool {
     } finally {
       this.running--;
     }
+  }
+
+  /**
+   * Prepares each model in every worker before traffic arrives (the native-cache engine builds its
+   * tables once per model and worker). Returns the slowest worker's milliseconds per model.
+   */
+  async warm(models: readonly { wasmPath: string; zkeyPath: string }[]): Promise<number[]> {
+    const out: number[] = [];
+    for (const m of models) {
+      // One job per worker: each blocks its worker while it prepares, so every worker gets one.
+      const jobs = Array.from(
+        { length: this.workers },
+        () =>
+          this.piscina.run({
+            ...m,
+            circuitInput: {},
+            warmOnly: true,
+            enqueuedAt: performance.timeOrigin + performance.now(),
+          } satisfies ProveJob) as Promise<{ warmMs: number }>,
+      );
+      const done = await Promise.all(jobs).catch((cause: unknown) => {
+        throw new PoolError(
+          'WORKER_FAILED',
+          `preparing ${m.zkeyPath} failed: ${(cause as Error).message}`,
+          cause,
+        );
+      });
+      out.push(Math.max(...done.map((d) => d.warmMs)));
+    }
+    return out;
   }
 
   /** Stops taking jobs, lets running ones finish, then ends the workers. */

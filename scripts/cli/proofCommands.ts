@@ -12,6 +12,7 @@ import { auditTask, readDeployment } from '../../contracts/auditTask.ts';
 import { parseBinding } from '../../protocol/binding.ts';
 import { BUNDLE_FORMAT, type ProofBundle } from '../../protocol/bundle.ts';
 import { InvalidInputError, ZkinferError } from '../../protocol/errors.ts';
+import { DEFAULT_ENGINE, ENGINES, parseEngineName } from '../../prover/engine/engines.ts';
 import { proveOnce } from '../../prover/proveOnce.ts';
 import { auditRun } from '../../verifier/auditRun.ts';
 import { type Expectations, type VerifyResult, verifyProof } from '../../verifier/verifyProof.ts';
@@ -70,37 +71,45 @@ export function registerProofCommands(program: Command, io: Io, setExit: (code: 
     .requiredOption('--input <file>', 'JSON file {"input": [...]}')
     .option('--binding <value>', 'binding the proof commits to (0x-hex or decimal)', '0')
     .requiredOption('--out <dir>', 'directory for the proof files')
-    .action(async (dir: string, opts: { input: string; binding: string; out: string }, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOptions>();
-      const progress = progressPrinter(io, !g.json);
-      const a = await openArtifacts(dir);
-      const binding = parseBinding(opts.binding);
-      const x = await readInputFile(opts.input, a.manifest.input.size);
-      progress(`proving (${a.manifest.circuit.constraints} constraints)`);
-      const bundle = await proveOnce(a, x, binding);
-      await mkdir(opts.out, { recursive: true });
-      await writeFile(join(opts.out, 'proof.json'), `${JSON.stringify(bundle.proof, null, 1)}\n`);
-      await writeFile(join(opts.out, 'public.json'), `${JSON.stringify(bundle.publicSignals, null, 1)}\n`);
-      await writeFile(join(opts.out, 'bundle.json'), `${JSON.stringify(bundle, null, 1)}\n`);
-      if (g.json)
-        io.out(
-          JSON.stringify({
-            ok: true,
-            out: opts.out,
-            modelId: bundle.modelId,
-            predictedClass: bundle.predictedClass,
-            timings: bundle.timings,
-          }),
-        );
-      else {
-        io.out(`proof written to ${opts.out} (proof.json, public.json, bundle.json)`);
-        io.out(
-          `predicted class ${bundle.predictedClass}; witness ${bundle.timings.witnessMs} ms, prove ${bundle.timings.proveMs} ms`,
-        );
-        if (a.manifest.setup?.insecure) io.out('WARNING: proved with keys from an INSECURE dev ptau');
-      }
-      setExit(EXIT.ok);
-    });
+    .option('--engine <name>', `proving engine: ${ENGINES.join(' | ')}`, DEFAULT_ENGINE)
+    .action(
+      async (
+        dir: string,
+        opts: { input: string; binding: string; out: string; engine: string },
+        cmd: Command,
+      ) => {
+        const g = cmd.optsWithGlobals<GlobalOptions>();
+        const engine = parseEngineName(opts.engine, '--engine');
+        const progress = progressPrinter(io, !g.json);
+        const a = await openArtifacts(dir);
+        const binding = parseBinding(opts.binding);
+        const x = await readInputFile(opts.input, a.manifest.input.size);
+        progress(`proving (${a.manifest.circuit.constraints} constraints)`);
+        const bundle = await proveOnce(a, x, binding, { engine });
+        await mkdir(opts.out, { recursive: true });
+        await writeFile(join(opts.out, 'proof.json'), `${JSON.stringify(bundle.proof, null, 1)}\n`);
+        await writeFile(join(opts.out, 'public.json'), `${JSON.stringify(bundle.publicSignals, null, 1)}\n`);
+        await writeFile(join(opts.out, 'bundle.json'), `${JSON.stringify(bundle, null, 1)}\n`);
+        if (g.json)
+          io.out(
+            JSON.stringify({
+              ok: true,
+              out: opts.out,
+              modelId: bundle.modelId,
+              predictedClass: bundle.predictedClass,
+              timings: bundle.timings,
+            }),
+          );
+        else {
+          io.out(`proof written to ${opts.out} (proof.json, public.json, bundle.json)`);
+          io.out(
+            `predicted class ${bundle.predictedClass}; witness ${bundle.timings.witnessMs} ms, prove ${bundle.timings.proveMs} ms`,
+          );
+          if (a.manifest.setup?.insecure) io.out('WARNING: proved with keys from an INSECURE dev ptau');
+        }
+        setExit(EXIT.ok);
+      },
+    );
 
   program
     .command('verify')
