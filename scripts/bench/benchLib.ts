@@ -4,19 +4,43 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type Artifacts, openArtifacts } from '../../circuits/artifacts.ts';
 import { compileModel } from '../../circuits/compile.ts';
+import { makeDevPtau } from '../../circuits/setup/devPtau.ts';
 import { setupArtifacts } from '../../circuits/setup/setup.ts';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const REPORT_DIR = join(ROOT, 'scripts', 'bench', 'reports');
 
-/** A fixture model compiled and set up once under .zkinfer-cache/bench (reused across runs). */
-export async function benchModel(name: string): Promise<Artifacts> {
+export const DEV_PTAU_13 = join(ROOT, 'test', 'fixtures', 'ptau', 'dev-pot13.ptau');
+
+/**
+ * A model compiled and set up once under .zkinfer-cache/bench (reused across runs): a fixture by
+ * name, or any ONNX file given as `onnx`, with a ptau large enough for it.
+ */
+export async function benchModel(
+  name: string,
+  options: { onnx?: string; ptau?: string } = {},
+): Promise<Artifacts> {
   const dir = join(ROOT, '.zkinfer-cache', 'bench', name);
-  await compileModel(join(ROOT, 'test', 'fixtures', 'models', `${name}.onnx`), { outDir: dir });
+  await compileModel(options.onnx ?? join(ROOT, 'test', 'fixtures', 'models', `${name}.onnx`), {
+    outDir: dir,
+  });
   const a = await openArtifacts(dir);
   if (a.manifest.setup && existsSync(a.paths.zkey)) return a;
-  await setupArtifacts(dir, join(ROOT, 'test', 'fixtures', 'ptau', 'dev-pot13.ptau'));
+  await setupArtifacts(dir, options.ptau ?? DEV_PTAU_13);
   return openArtifacts(dir);
+}
+
+/**
+ * An INSECURE dev ptau of 2^power under .zkinfer-cache/ptau, made once (prepare phase 2 takes
+ * about half an hour at 2^16 on 2 cores) and reused by every later run.
+ */
+export async function benchPtau(power: number): Promise<string> {
+  const path = join(ROOT, '.zkinfer-cache', 'ptau', `dev-pot${power}.ptau`);
+  if (existsSync(path) && existsSync(`${path}.json`)) return path;
+  await mkdir(join(ROOT, '.zkinfer-cache', 'ptau'), { recursive: true });
+  console.error(`making a 2^${power} dev ptau once (slow: tens of minutes at 2^16) → ${path}`);
+  await makeDevPtau(power, path, (m) => console.error(`  ptau: ${m}`));
+  return path;
 }
 
 export function percentile(values: readonly number[], p: number): number {

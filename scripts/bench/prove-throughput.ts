@@ -1,6 +1,7 @@
 /**
  * Proofs per minute of the miner's pool (warm workers) for 1..cores workers, against the baseline of
- * one `snarkjs groth16 fullprove` process per proof (the Omron miner's method), in the same run.
+ * one `snarkjs groth16 fullprove` process per proof (the Omron miner's method), in the same run;
+ * and the pool with its default engine (native-cache) against the same pool proving with snarkjs.
  * Usage: node --import tsx scripts/bench/prove-throughput.ts [model] [proofsPerRun]
  */
 import { spawn } from 'node:child_process';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { loadQuantGraph } from '../../circuits/artifacts.ts';
 import { toField } from '../../circuits/core/field.ts';
 import { infer } from '../../circuits/core/inference.ts';
+import { DEFAULT_ENGINE, type EngineName } from '../../prover/engine/engines.ts';
 import { ProvingPool } from '../../prover/pool/provingPool.ts';
 import { benchModel, machine, percentile, writeReport } from './benchLib.ts';
 
@@ -35,9 +37,10 @@ const inputs = Array.from({ length: proofs }, (_, i) => {
   return { in: infer(graph, x).quantizedInput.map((v) => toField(v).toString()), binding: String(i + 1) };
 });
 
-async function runPool(workers: number): Promise<Row> {
-  const pool = new ProvingPool({ workers, maxQueue: proofs });
-  // warm every worker (curve, wasm, zkey) before timing: a miner is long-lived
+async function runPool(workers: number, engine: EngineName = DEFAULT_ENGINE): Promise<Row> {
+  const pool = new ProvingPool({ workers, maxQueue: proofs, engine });
+  // warm every worker (wasm, prepared key) before timing, as a miner does at start-up
+  await pool.warm([{ wasmPath: a.paths.wasm, zkeyPath: a.paths.zkey }]);
   await Promise.all(
     Array.from({ length: workers }, (_, i) =>
       pool.prove(
@@ -59,7 +62,12 @@ async function runPool(workers: number): Promise<Row> {
   );
   const seconds = (performance.now() - started) / 1000;
   await pool.close();
-  return row(`pool (${workers} warm worker${workers > 1 ? 's' : ''})`, workers, seconds, latencies);
+  return row(
+    `pool, ${engine} engine (${workers} warm worker${workers > 1 ? 's' : ''})`,
+    workers,
+    seconds,
+    latencies,
+  );
 }
 
 async function runBaseline(concurrency: number, count: number): Promise<Row> {
@@ -121,6 +129,8 @@ for (let w = 1; w <= cores; w++) {
   rows.push(await runPool(w));
   console.error(JSON.stringify(rows.at(-1)));
 }
+const snarkjsPool = await runPool(cores, 'snarkjs');
+console.error(JSON.stringify(snarkjsPool));
 const baselineCount = Math.max(4, Math.ceil(proofs / 2));
 rows.push(await runBaseline(1, baselineCount));
 console.error(JSON.stringify(rows.at(-1)));
@@ -132,6 +142,7 @@ const pool1 = rows[0]!;
 const poolMax = rows[cores - 1]!;
 const baseSame = rows.at(-1)!;
 const ratios = {
+  engineVsSnarkjsPool: Math.round((poolMax.perMinute / snarkjsPool.perMinute) * 100) / 100,
   scaling: Math.round((poolMax.perMinute / pool1.perMinute) * 100) / 100,
   vsBaselineSameConcurrency: Math.round((poolMax.perMinute / baseSame.perMinute) * 100) / 100,
   vsBaselineOneProcess: Math.round((poolMax.perMinute / rows[cores]!.perMinute) * 100) / 100,
@@ -143,11 +154,12 @@ const md = [
   '',
   '| method | concurrency | proofs | seconds | proofs/min | p50 ms | p95 ms |',
   '|---|---:|---:|---:|---:|---:|---:|',
-  ...rows.map(
+  ...[...rows.slice(0, cores), snarkjsPool, ...rows.slice(cores)].map(
     (r) =>
       `| ${r.method} | ${r.concurrency} | ${r.proofs} | ${r.seconds} | ${r.perMinute} | ${r.p50Ms} | ${r.p95Ms} |`,
   ),
   '',
+  `- native-cache engine vs the same pool proving with snarkjs, ${cores} workers: **${ratios.engineVsSnarkjsPool}×**`,
   `- pool at ${cores} workers vs 1 worker: **${ratios.scaling}×**`,
   `- pool at ${cores} workers vs one snarkjs process per proof, ${cores} at a time: **${ratios.vsBaselineSameConcurrency}×**`,
   `- pool at ${cores} workers vs one snarkjs process per proof, one at a time: **${ratios.vsBaselineOneProcess}×**`,
@@ -157,7 +169,7 @@ const path = await writeReport(`prove-throughput-${modelName}`, md, {
   model: modelName,
   constraints: a.manifest.circuit.constraints,
   machine: machine(),
-  rows,
+  rows: [...rows, snarkjsPool],
   ratios,
 });
 console.log(md);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const scenarios: [string, ...string[]][] = [
+  ['engine.ts'],
   ['prove-throughput.ts', 'mlp-digits', '24'],
   ['prove-throughput.ts', 'cnn-bn-digits', '16'],
   ['verify-throughput.ts'],
