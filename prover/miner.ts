@@ -40,6 +40,20 @@ const POOL_STATUS: Record<string, number> = {
   WORKER_FAILED: 500,
 };
 
+/** A model's warm-up: its keys, and a mid-range input so witness-dependent tables are built too. */
+function warmJob(m: ServedModel) {
+  const [lo, hi] = m.artifacts.manifest.quantization.inputRange;
+  const r = infer(
+    m.graph,
+    Array.from({ length: m.artifacts.manifest.input.size }, (_, i) => lo + ((hi - lo) * ((i % 7) + 1)) / 8),
+  );
+  return {
+    wasmPath: m.artifacts.paths.wasm,
+    zkeyPath: m.artifacts.paths.zkey,
+    sampleInput: { in: r.quantizedInput.map((v) => toField(v).toString()), binding: '1' },
+  };
+}
+
 /** Starts a miner: loads its models, starts the proving pool, serves the axon. */
 export async function startMiner(config: MinerConfig, log: Logger = () => {}): Promise<RunningMiner> {
   const hotkey: Hotkey =

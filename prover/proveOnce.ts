@@ -27,7 +27,8 @@ const engines = new Map<EngineName, ProvingEngine>();
 function engineFor(name: EngineName): ProvingEngine {
   let e = engines.get(name);
   if (!e) {
-    e = createEngine(name, { maxModels: 2 });
+    // One-shot proofs: building fixed-base tables would cost more than it saves.
+    e = createEngine(name, { maxModels: 2, tableBudgetBytes: 0 });
     engines.set(name, e);
   }
   return e;

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { buildBn128 } from 'ffjavascript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BaseTable, bestWindow, bucketMsm, buildG1Table, G1, G2 } from './bucketMsm.ts';
+import { type BaseSet, learnHot, msmSet } from './baseSet.ts';
+import { type BaseTable, bestWindow, bucketMsm, buildTable, G1, G2 } from './bucketMsm.ts';
 import { bitClasses, signedDigits, signedScalars } from './scalars.ts';
 import { CurveHeap } from './wasmCurve.ts';
 import { BN254_R } from './zkeyFile.ts';
@@ -88,7 +89,7 @@ async function check(group: 'G1' | 'G2', bases: bigint[], scalars: bigint[], row
     const ptr = heap.allocCopy(baseBytes);
     const window = c ?? bestWindow(n, 254);
     const table: BaseTable =
-      rows > 1 ? buildG1Table(heap, ptr, n, rows, window) : { group: layout, ptr, n, rows: 1, c: 0 };
+      rows > 1 ? buildTable(heap, layout, ptr, n, rows, window) : { group: layout, ptr, n, rows: 1, c: 0 };
     const s = signedScalars(scalarBytes, n);
     const out = heap.alloc(layout.jacobian);
     const acc = heap.alloc(layout.jacobian);
@@ -155,6 +156,54 @@ describe('bucket multi-exponentiation (batched affine additions)', () => {
           ),
       ),
       { numRuns: 20 },
+    );
+  });
+
+  it('hot-base tables learned from one witness stay exact for another with large values elsewhere', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('G1' as const, 'G2' as const),
+        fc.array(fc.tuple(baseArb, scalarArb, scalarArb), { minLength: 1, maxLength: 40 }),
+        async (group, triples) => {
+          const G = curve[group];
+          const layout = group === 'G1' ? G1 : G2;
+          const n = triples.length;
+          const baseBytes = new Uint8Array(n * layout.affine);
+          const points = triples.map(([k]) =>
+            k === 0n ? G.zero : k < 0n ? G.neg(G.timesScalar(G.g, -k)) : G.timesScalar(G.g, k),
+          );
+          points.forEach((p, i) => {
+            G.toRprLEM(baseBytes, i * layout.affine, G.toAffine(p));
+          });
+          const scalarsOf = (pick: 1 | 2) => {
+            const b = new Uint8Array(n * 32);
+            triples.forEach((t, i) => {
+              b.set(le(t[pick]), i * 32);
+            });
+            return signedScalars(b, n);
+          };
+          const mark = heap.top;
+          try {
+            const set: BaseSet = {
+              full: { group: layout, ptr: heap.allocCopy(baseBytes), n, rows: 1, c: 0 },
+            };
+            learnHot(heap, set, scalarsOf(1), 1 << 24); // learned on the first scalars …
+            const out = heap.alloc(layout.jacobian);
+            const tmp = heap.alloc(layout.jacobian);
+            msmSet(heap, set, scalarsOf(2), out, tmp); // … used for the second
+            let expected = G.zero;
+            points.forEach((p, i) => {
+              expected = G.add(expected, G.timesScalar(p, triples[i]![2]));
+            });
+            const aff = heap.alloc(layout.affine);
+            heap.exports[`${layout.name}m_toAffine`]!(out, aff);
+            expect(G.eq(G.fromRprLEM(heap.read(aff, layout.affine), 0), expected)).toBe(true);
+          } finally {
+            heap.top = mark;
+          }
+        },
+      ),
+      { numRuns: 25 },
     );
   });
 

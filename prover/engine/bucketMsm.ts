@@ -51,7 +51,8 @@ export function bestWindow(n: number, bits: number): number {
 }
 
 /**
- * Σ s_i·P_i for the scalars listed in `which` (indices into both `s` and the table), written as a
+ * Σ s_i·P_i for the scalars listed in `which` (indices into `s`, and into the table unless `pos`
+ * maps them), written as a
  * Jacobian point at `out`. `c` is the window; with table.rows > 1 it must equal table.c.
  */
 export function bucketMsm(
@@ -61,6 +62,8 @@ export function bucketMsm(
   which: Int32Array,
   c: number,
   out: number,
+  /** Table position of each scalar index when the table holds a subset of the bases. */
+  pos?: Int32Array,
 ): void {
   const ex = heap.exports;
   const g = table.group.name;
@@ -86,6 +89,7 @@ export function bucketMsm(
   const pB = heap.alloc(maxEntries * AFF);
   const pD = heap.alloc(Math.ceil(maxEntries / 2) * (AFF / 2));
   const pPre = heap.alloc(Math.ceil(maxEntries / 2) * (AFF / 2));
+  const pFlag = heap.alloc(Math.ceil(maxEntries / 2) * 4);
   const offsets = new Int32Array(nBuckets + 1);
   try {
     for (let pass = passes - 1; pass >= 0; pass--) {
@@ -117,7 +121,8 @@ export function bucketMsm(
           const d = digits[base + j]!;
           if (d === 0) continue;
           const b = (d < 0 ? -d : d) - 1;
-          idx[offsets[b]!++] = ((row + which[j]!) << 1) | (d < 0 ? 1 : 0);
+          const at = pos ? pos[which[j]!]! : which[j]!;
+          idx[offsets[b]!++] = ((row + at) << 1) | (d < 0 ? 1 : 0);
         }
       }
       ex[`zk_${g}Gather`]!(table.ptr, pIdx, entries, pA);
@@ -126,7 +131,7 @@ export function bucketMsm(
       let max = 0;
       for (let b = 0; b < nBuckets; b++) if (cnt[b]! > max) max = cnt[b]!;
       while (max > 1) {
-        max = ex[`zk_${g}AddLevel`]!(src, pCnt, nBuckets, dst, pD, pPre);
+        max = ex[`zk_${g}AddLevel`]!(src, pCnt, nBuckets, dst, pD, pPre, pFlag);
         [src, dst] = [dst, src];
       }
       ex[`zk_${g}BucketSum`]!(src, pCnt, nBuckets, pPass);
@@ -141,30 +146,30 @@ export function bucketMsm(
  * Builds rows T_k = 2^(k·c)·P (k < rows) for `n` affine bases at `basesPtr`, as a new table.
  * Costs about n·c·(rows−1) doublings, once per model.
  */
-export function buildG1Table(
+export function buildTable(
   heap: CurveHeap,
+  group: GroupLayout,
   basesPtr: number,
   n: number,
   rows: number,
   c: number,
 ): BaseTable {
   const ex = heap.exports;
-  const G1_AFFINE = G1.affine;
-  const G1_JAC = G1.jacobian;
-  const ptr = heap.alloc(rows * n * G1_AFFINE);
-  heap.u8.copyWithin(ptr, basesPtr, basesPtr + n * G1_AFFINE);
+  const g = group.name;
+  const ptr = heap.alloc(rows * n * group.affine);
+  heap.u8.copyWithin(ptr, basesPtr, basesPtr + n * group.affine);
   const mark = heap.top;
-  const jac = heap.alloc(n * G1_JAC);
-  heap.reserve(n * G1_JAC * 2); // g1m_batchToAffine's inversion scratch goes above our top
+  const jac = heap.alloc(n * group.jacobian);
+  heap.reserve(n * group.jacobian * 2); // batchToAffine's inversion scratch goes above our top
   try {
     for (let k = 1; k < rows; k++) {
-      const prev = ptr + (k - 1) * n * G1_AFFINE;
-      const cur = ptr + k * n * G1_AFFINE;
-      ex['zk_g1DoubleMany']!(prev, n, c, jac);
-      ex['g1m_batchToAffine']!(jac, n, cur);
+      const prev = ptr + (k - 1) * n * group.affine;
+      const cur = ptr + k * n * group.affine;
+      ex[`zk_${g}DoubleMany`]!(prev, n, c, jac);
+      ex[`${g}m_batchToAffine`]!(jac, n, cur);
     }
   } finally {
     heap.top = mark;
   }
-  return { group: G1, ptr, n, rows, c };
+  return { group, ptr, n, rows, c };
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { type BaseTable, bestWindow, bucketMsm, buildG1Table, G1, G2 } from './bucketMsm.ts';
-import { bitClasses, type SignedScalars, signedScalars } from './scalars.ts';
+import { type BaseSet, learnHot, msmSet, planTable } from './baseSet.ts';
+import { type BaseTable, bucketMsm, buildTable, G1, G2 } from './bucketMsm.ts';
+import { signedScalars } from './scalars.ts';
 import { CurveHeap } from './wasmCurve.ts';
 import { BN254_R, type Groth16Zkey, parseZkey, wtnsValues } from './zkeyFile.ts';
 
@@ -28,6 +29,8 @@ export interface PhaseTimes {
   witnessMs?: number;
   abcMs: number;
   fftMs: number;
+  /** Building tables for full-size witness values: the first proof of a model only. */
+  learnMs: number;
   msmAMs: number;
   msmB1Ms: number;
   msmB2Ms: number;
@@ -96,25 +99,14 @@ function randomScalar(): bigint {
   return readLE(randomBytes(64)) % BN254_R;
 }
 
-/** Largest rows ≤ windows whose table fits the budget, and the window that minimises cost. */
-function planHTable(n: number, budget: number): { c: number; rows: number } {
-  let best = { c: 2, rows: 1, cost: Number.POSITIVE_INFINITY };
-  for (let c = 8; c <= 16; c++) {
-    const windows = Math.ceil(255 / c);
-    const rows = Math.max(1, Math.min(windows, Math.floor(budget / (n * G1.affine))));
-    const passes = Math.ceil(windows / rows);
-    const cost = n * windows * 6 + passes * (1 << c) * 14 + (passes - 1) * rows * c * 8;
-    if (cost < best.cost) best = { c, rows, cost };
-  }
-  return { c: best.c, rows: best.rows };
-}
-
 export class PreparedModel {
   readonly key: Groth16Zkey;
   readonly heap: CurveHeap;
   readonly prepareMs: number;
   private readonly p: Record<string, number>;
-  private readonly tables: { A: BaseTable; B1: BaseTable; B2: BaseTable; C: BaseTable; H: BaseTable };
+  private readonly tables: { A: BaseSet; B1: BaseSet; B2: BaseSet; C: BaseSet; H: BaseTable };
+  private budgetLeft: number;
+  private learned = false;
 
   private constructor(
     key: Groth16Zkey,
@@ -122,7 +114,9 @@ export class PreparedModel {
     p: Record<string, number>,
     tables: PreparedModel['tables'],
     ms: number,
+    budgetLeft: number,
   ) {
+    this.budgetLeft = budgetLeft;
     this.key = key;
     this.heap = heap;
     this.p = p;
@@ -137,6 +131,13 @@ export class PreparedModel {
 
   get hTable(): { rows: number; c: number } {
     return { rows: this.tables.H.rows, c: this.tables.H.c };
+  }
+
+  /** Bases with precomputed rows for full-size witness values, per set (after the first proof). */
+  get hotBases(): Record<'A' | 'B1' | 'B2' | 'C', number> {
+    const t = this.tables;
+    const m = (b: BaseSet) => b.hot?.table.n ?? 0;
+    return { A: m(t.A), B1: m(t.B1), B2: m(t.B2), C: m(t.C) };
   }
 
   static async prepare(zkeyFile: Uint8Array, options: PrepareOptions = {}): Promise<PreparedModel> {
@@ -170,23 +171,20 @@ export class PreparedModel {
     p['aff2'] = heap.alloc(128);
 
     const budget = options.tableBudgetBytes ?? DEFAULT_TABLE_BUDGET;
-    const plan = planHTable(n, budget);
-    const H = buildG1Table(heap, Hbases, n, plan.rows, plan.c);
-    const one = (ptr: number, count: number, group = G1): BaseTable => ({
-      group,
-      ptr,
-      n: count,
-      rows: 1,
-      c: 0,
+    const plan = planTable(n, G1.affine, budget);
+    const H = buildTable(heap, G1, Hbases, n, plan.rows, plan.c);
+    const set = (ptr: number, count: number, group = G1): BaseSet => ({
+      full: { group, ptr, n: count, rows: 1, c: 0 },
     });
     const tables = {
-      A: one(A, key.nVars),
-      B1: one(B1, key.nVars),
-      B2: one(B2, key.nVars, G2),
-      C: one(C, key.nVars - key.nPublic - 1),
+      A: set(A, key.nVars),
+      B1: set(B1, key.nVars),
+      B2: set(B2, key.nVars, G2),
+      C: set(C, key.nVars - key.nPublic - 1),
       H,
     };
-    return new PreparedModel(key, heap, p, tables, performance.now() - t0);
+    const left = Math.max(0, budget - plan.rows * n * G1.affine);
+    return new PreparedModel(key, heap, p, tables, performance.now() - t0, left);
   }
 
   /** One proof from a .wtns file's bytes. */
@@ -213,23 +211,21 @@ export class PreparedModel {
     const t2 = performance.now();
 
     const w = signedScalars(witness, key.nVars);
-    const msm = (table: BaseTable, s: SignedScalars, out: number) => {
-      const g = table.group.name;
-      const tmp = g === 'g1' ? p['tmp1']! : p['tmp3']!;
-      ex[`${g}m_zero`]!(out);
-      for (const { which, bits } of bitClasses(s)) {
-        bucketMsm(heap, table, s, which, bestWindow(which.length, bits), tmp);
-        ex[`${g}m_add`]!(out, tmp, out);
-      }
-    };
-    msm(this.tables.A, w, p['piA']!);
-    const t3 = performance.now();
-    msm(this.tables.B1, w, p['piB1']!);
-    const t4 = performance.now();
-    msm(this.tables.B2, w, p['piB2']!);
-    const t5 = performance.now();
     const wc = signedScalars(witness.subarray((key.nPublic + 1) * 32), key.nVars - key.nPublic - 1);
-    msm(this.tables.C, wc, p['piC']!);
+    const t = this.tables;
+    if (!this.learned) {
+      this.learned = true;
+      for (const set of [t.B2, t.A, t.B1]) this.budgetLeft -= learnHot(heap, set, w, this.budgetLeft); // G2 gains most
+      this.budgetLeft -= learnHot(heap, t.C, wc, this.budgetLeft);
+    }
+    const t2b = performance.now();
+    msmSet(heap, t.A, w, p['piA']!, p['tmp1']!);
+    const t3 = performance.now();
+    msmSet(heap, t.B1, w, p['piB1']!, p['tmp1']!);
+    const t4 = performance.now();
+    msmSet(heap, t.B2, w, p['piB2']!, p['tmp3']!);
+    const t5 = performance.now();
+    msmSet(heap, t.C, wc, p['piC']!, p['tmp1']!);
     const t6 = performance.now();
     const hs = signedScalars(heap.read(p['h']!, n * 32), n);
     const allH = new Int32Array(n);
@@ -298,7 +294,8 @@ export class PreparedModel {
       phases: {
         abcMs: t1 - t0,
         fftMs: t2 - t1,
-        msmAMs: t3 - t2,
+        learnMs: t2b - t2,
+        msmAMs: t3 - t2b,
         msmB1Ms: t4 - t3,
         msmB2Ms: t5 - t4,
         msmCMs: t6 - t5,

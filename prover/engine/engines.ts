@@ -30,8 +30,11 @@ export interface ProvingEngine {
   readonly name: EngineName;
   /** Proves from a proving key on disk and a .wtns file's bytes. */
   prove(zkeyPath: string, wtns: Uint8Array): Promise<EngineResult>;
-  /** Loads and prepares a proving key so the next proof with it starts warm. */
-  warm(zkeyPath: string): Promise<void>;
+  /**
+   * Loads and prepares a proving key so the next proof with it starts warm; with a sample
+   * witness, also proves it once (and throws the proof away) so per-witness tables are built.
+   */
+  warm(zkeyPath: string, sampleWtns?: Uint8Array): Promise<void>;
   /** Bytes held by warm models. */
   memoryBytes(): number;
 }
@@ -100,8 +103,9 @@ class NativeCacheEngine implements ProvingEngine {
     return model.proveWtns(wtns);
   }
 
-  async warm(zkeyPath: string): Promise<void> {
-    await this.models.get(zkeyPath);
+  async warm(zkeyPath: string, sampleWtns?: Uint8Array): Promise<void> {
+    const model = await this.models.get(zkeyPath);
+    if (sampleWtns) model.proveWtns(sampleWtns);
   }
 
   memoryBytes(): number {

@@ -97,7 +97,7 @@ function buildGather(module: ModuleBuilder, name: string, pointSize: number, neg
 }
 
 /**
- * zk_g1AddLevel(pSrc, pCnt, nSeg, pDst, pD, pPre) -> max output count.
+ * zk_{g}AddLevel(pSrc, pCnt, nSeg, pDst, pD, pPre, pFlag) -> max output count.
  *
  * `pSrc` holds nSeg segments of affine G1 points back to back; segment s has cnt[s] points.
  * Each segment's points are added pairwise (0+1, 2+3, ...; an odd last point is carried) into
@@ -105,7 +105,7 @@ function buildGather(module: ModuleBuilder, name: string, pointSize: number, neg
  * share one field inversion (Montgomery's trick): that is what makes affine additions cheaper
  * than Jacobian ones. Pairs that affine addition cannot take (an operand at infinity, equal x)
  * get denominator 1 in the shared product and are computed on the side, exactly.
- * `pD`, `pPre`: scratch of 32 bytes per pair each.
+ * `pD`, `pPre`: scratch of one field element per pair each; `pFlag`: 4 bytes per pair.
  */
 function buildAddLevel(module: ModuleBuilder, g: Group): void {
   const { N8, G1A, fp, gp } = g;
@@ -116,8 +116,10 @@ function buildAddLevel(module: ModuleBuilder, g: Group): void {
   f.addParam('pDst', 'i32');
   f.addParam('pD', 'i32');
   f.addParam('pPre', 'i32');
+  f.addParam('pFlag', 'i32');
   f.setReturnType('i32');
-  for (const l of ['seg', 'pCntIt', 'pCntEnd', 'm', 'it', 'end', 'k', 'dst', 'mx', 'h']) f.addLocal(l, 'i32');
+  for (const l of ['seg', 'pCntIt', 'pCntEnd', 'm', 'it', 'end', 'k', 'dst', 'mx', 'h', 'fl'])
+    f.addLocal(l, 'i32');
   const c = f.getCodeBuilder();
 
   const ACC = c.i32_const(module.alloc(N8));
@@ -139,10 +141,9 @@ function buildAddLevel(module: ModuleBuilder, g: Group): void {
   const DST = c.getLocal('dst');
   const DSTy = c.i32_add(c.getLocal('dst'), c.i32_const(N8));
 
-  const special = c.i32_or(
-    c.i32_or(c.call(`${gp}_isZeroAffine`, P), c.call(`${gp}_isZeroAffine`, Q)),
-    c.call(`${fp}_eq`, Px, Qx),
-  );
+  // The pair's flag word: k counts field elements (N8 bytes), flags are 4 bytes.
+  const FLAG = c.i32_add(c.getLocal('pFlag'), c.i32_shr_u(c.getLocal('k'), c.i32_const(Math.log2(N8 / 4))));
+  const special = c.i32_load(FLAG);
 
   f.addCode(
     // Pass 1, forward: denominators and exclusive prefix products.
@@ -170,7 +171,13 @@ function buildAddLevel(module: ModuleBuilder, g: Group): void {
           c.loop(
             c.br_if(1, c.i32_eq(c.getLocal('it'), c.getLocal('end'))),
             c.call(`${fp}_copy`, ACC, PRE),
-            c.if(special, c.call(`${fp}_one`, D), c.call(`${fp}_sub`, Qx, Px, D)),
+            c.setLocal('fl', c.i32_or(c.call(`${gp}_isZeroAffine`, P), c.call(`${gp}_isZeroAffine`, Q))),
+            c.if(
+              c.i32_eqz(c.getLocal('fl')),
+              seq(c.call(`${fp}_sub`, Qx, Px, D), c.setLocal('fl', c.call(`${fp}_isZero`, D))),
+            ),
+            c.if(c.getLocal('fl'), c.call(`${fp}_one`, D)),
+            c.i32_store(FLAG, 0, c.getLocal('fl')),
             c.call(`${fp}_mul`, ACC, D, ACC),
             c.setLocal('k', c.i32_add(c.getLocal('k'), c.i32_const(N8))),
             c.setLocal('it', c.i32_add(c.getLocal('it'), c.i32_const(2 * G1A))),
@@ -366,11 +373,12 @@ function buildBatchMul(module: ModuleBuilder): void {
 }
 
 /**
- * zk_g1DoubleMany(pAffine, n, times, pJac): pJac[i] = 2^times · pAffine[i] (Jacobian out), for
+ * zk_{g}DoubleMany(pAffine, n, times, pJac): pJac[i] = 2^times · pAffine[i] (Jacobian out), for
  * building fixed-base tables.
  */
-function buildDoubleMany(module: ModuleBuilder): void {
-  const f = module.addFunction('zk_g1DoubleMany');
+function buildDoubleMany(module: ModuleBuilder, g: Group): void {
+  const { N8, G1A, gp } = g;
+  const f = module.addFunction(`zk_${g.name}DoubleMany`);
   f.addParam('pIn', 'i32');
   f.addParam('n', 'i32');
   f.addParam('times', 'i32');
@@ -390,12 +398,12 @@ function buildDoubleMany(module: ModuleBuilder): void {
       'end',
       c.i32_const(G1A),
       seq(
-        c.call('g1m_toJacobian', c.getLocal('it'), c.getLocal('dst')),
+        c.call(`${gp}_toJacobian`, c.getLocal('it'), c.getLocal('dst')),
         c.setLocal('t', c.getLocal('times')),
         c.block(
           c.loop(
             c.br_if(1, c.i32_eqz(c.getLocal('t'))),
-            c.call('g1m_double', c.getLocal('dst'), c.getLocal('dst')),
+            c.call(`${gp}_double`, c.getLocal('dst'), c.getLocal('dst')),
             c.setLocal('t', c.i32_sub(c.getLocal('t'), c.i32_const(1))),
             c.br(0),
           ),
@@ -404,7 +412,7 @@ function buildDoubleMany(module: ModuleBuilder): void {
       ),
     ),
   );
-  module.exportFunction('zk_g1DoubleMany');
+  module.exportFunction(`zk_${g.name}DoubleMany`);
 }
 
 export function addEngineKernels(module: ModuleBuilder): void {
@@ -415,5 +423,6 @@ export function addEngineKernels(module: ModuleBuilder): void {
   buildBucketSum(module, G1);
   buildBucketSum(module, G2);
   buildBatchMul(module);
-  buildDoubleMany(module);
+  buildDoubleMany(module, G1);
+  buildDoubleMany(module, G2);
 }

@@ -45,7 +45,11 @@ export default async function prove(job: ProveJob): Promise<ProveJobResult> {
   const wc = await calculator(job.wasmPath);
   if (job.warmOnly) {
     const w0 = performance.now();
-    await engine.warm(job.zkeyPath);
+    const sample =
+      Object.keys(job.circuitInput).length > 0
+        ? await wc.calculateWTNSBin(job.circuitInput as Record<string, unknown>, true)
+        : undefined;
+    await engine.warm(job.zkeyPath, sample);
     return { warmMs: Math.round(performance.now() - w0), threadId } as unknown as ProveJobResult;
   }
   const t0 = performance.now();

@@ -128,9 +128,12 @@ export class ProvingPool {
 
   /**
    * Prepares each model in every worker before traffic arrives (the native-cache engine builds its
-   * tables once per model and worker). Returns the slowest worker's milliseconds per model.
+   * tables once per model and worker; a sample input also builds the tables that depend on which
+   * signals are full-size). Returns the slowest worker's milliseconds per model.
    */
-  async warm(models: readonly { wasmPath: string; zkeyPath: string }[]): Promise<number[]> {
+  async warm(
+    models: readonly { wasmPath: string; zkeyPath: string; sampleInput?: ProveJob['circuitInput'] }[],
+  ): Promise<number[]> {
     const out: number[] = [];
     for (const m of models) {
       // One job per worker: each blocks its worker while it prepares, so every worker gets one.

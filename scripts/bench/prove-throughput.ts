@@ -40,7 +40,7 @@ const inputs = Array.from({ length: proofs }, (_, i) => {
 async function runPool(workers: number, engine: EngineName = DEFAULT_ENGINE): Promise<Row> {
   const pool = new ProvingPool({ workers, maxQueue: proofs, engine });
   // warm every worker (wasm, prepared key) before timing, as a miner does at start-up
-  await pool.warm([{ wasmPath: a.paths.wasm, zkeyPath: a.paths.zkey }]);
+  await pool.warm([{ wasmPath: a.paths.wasm, zkeyPath: a.paths.zkey, sampleInput: inputs[0]! }]);
   await Promise.all(
     Array.from({ length: workers }, (_, i) =>
       pool.prove(
