@@ -78,12 +78,7 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
   });
   let warmMs: number[];
   try {
-    warmMs = await pool.warm(
-      [...models.values()].map((m) => ({
-        wasmPath: m.artifacts.paths.wasm,
-        zkeyPath: m.artifacts.paths.zkey,
-      })),
-    );
+    warmMs = await pool.warm([...models.values()].map(warmJob));
   } catch (e) {
     await pool.close();
     throw e;
