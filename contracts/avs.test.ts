@@ -93,6 +93,37 @@ describe('AVS contracts on a real local node', () => {
     ).toBe('BindingMismatch');
   });
 
+  it('proofs from both engines settle on chain; the CLI names a bad --engine', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zkinfer-engines-'));
+    await writeFile(join(dir, 'x.json'), JSON.stringify({ input: Array.from(inputs[5]!) }));
+    for (const engine of ['native-cache', 'snarkjs']) {
+      const { taskId, task } = await newTask(inputs[5]!);
+      const binding = await ops[2]!.bindingOf(taskId);
+      const out = join(dir, engine);
+      const args = ['prove', a.dir, '--input', join(dir, 'x.json'), '--binding', binding.toString()];
+      const proved = await zkinfer(...args, '--out', out, '--engine', engine);
+      expect(proved.code).toBe(0);
+      const bundle = JSON.parse(await readFile(join(out, 'bundle.json'), 'utf8')) as {
+        proof: Groth16Proof;
+        publicSignals: string[];
+      };
+      await ops[2]!.submitProven(taskId, task, bundle.proof, bundle.publicSignals);
+      expect(await ops[2]!.status(taskId)).toBe(2); // Proven
+    }
+    const bad = await zkinfer(
+      'prove',
+      a.dir,
+      '--input',
+      join(dir, 'x.json'),
+      '--out',
+      dir,
+      '--engine',
+      'nope',
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--engine must be one of native-cache, snarkjs, got "nope"/);
+  });
+
   it('zkinfer audit task re-verifies a settled task from the chain alone; a wrong key fails it', async () => {
     const { taskId, task } = await newTask(inputs[8]!);
     // the operator proves with the CLI, exactly as a user would, bound to this task and itself

@@ -127,7 +127,10 @@ describe('parseMinerConfig', () => {
       host: '127.0.0.1',
       workers: 3,
       maxQueue: 6,
+      engine: 'native-cache',
+      engineTableBudgetMB: 256,
     });
+    expect(parseMinerConfig({ ...ok, engine: 'snarkjs' }).engine).toBe('snarkjs');
   });
   it.each([
     [{ ...ok, workers: 'abc' }, /workers must be a positive integer, got "abc"/],
@@ -135,6 +138,8 @@ describe('parseMinerConfig', () => {
     [{ ...ok, models: [] }, /models must be a non-empty list/],
     [{ models: ['a'] }, /hotkey must be/],
     [{ ...ok, wrkers: 2 }, /wrkers is not a miner setting/],
+    [{ ...ok, engine: 'rapidsnark' }, /engine must be one of native-cache, snarkjs/],
+    [{ ...ok, engineTableBudgetMB: -1 }, /engineTableBudgetMB/],
   ])('names the key and why: %j', (raw, pattern) => {
     expect(() => parseMinerConfig(raw)).toThrow(pattern);
   });
