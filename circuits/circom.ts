@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { basename, join } from 'node:path';
 import { ZkinferError } from '../protocol/errors.ts';
 
 const require = createRequire(import.meta.url);
@@ -57,21 +59,44 @@ export async function runCircom(
       const seconds = (performance.now() - started) / 1000;
       // circom2 reports some errors on stdout and may exit 0 after printing them
       const failed = code !== 0 || /error\[|previous errors were found/i.test(stdout + stderr);
-      if (failed) {
+      if (failed && onlyWatCleanupFailed(options, stdout, stderr)) {
+        resolve({ stdout, seconds, warnings: inspectionWarnings(stdout + stderr) });
+      } else if (failed) {
         const text = stripAnsi(stderr + stdout).trim();
         const firstError = text.split('\n').find((l) => /error/i.test(l)) ?? `exit code ${code}`;
         reject(
           new ZkinferError('CIRCOM_FAILED', `circom failed: ${firstError}`, { details: text.slice(0, 4000) }),
         );
       } else {
-        const warnings = stripAnsi(stdout + stderr)
-          .split('\n')
-          .filter((l) => /^warning\[/.test(l.trim()))
-          .map((l) => l.trim());
-        resolve({ stdout, seconds, warnings });
+        resolve({ stdout, seconds, warnings: inspectionWarnings(stdout + stderr) });
       }
     });
   });
+}
+
+function inspectionWarnings(text: string): string[] {
+  return stripAnsi(text)
+    .split('\n')
+    .filter((l) => /^warning\[/.test(l.trim()))
+    .map((l) => l.trim());
+}
+
+/**
+ * circom 2.2.3 writes the witness wasm, then deletes its temporary .wat file with `unwrap()`;
+ * under circom2's WASI layer that deletion fails with NotFound for large circuits (seen from
+ * ~40k constraints) and the compiler panics after every output is written (upstream:
+ * iden3/circom#376). That one panic is not a failed compile when the r1cs was reported written
+ * and the wasm is complete and valid.
+ */
+function onlyWatCleanupFailed(options: CircomRunOptions, stdout: string, stderr: string): boolean {
+  const text = stripAnsi(stdout + stderr);
+  if (!/panicked at circom\/src\/compilation_user\.rs/.test(text) || !/kind: NotFound/.test(text))
+    return false;
+  if (/error\[/i.test(text) || !/Written successfully: .*\.r1cs/.test(text)) return false;
+  const name = basename(options.file, '.circom');
+  const wasm = join(options.cwd, options.outDir, `${name}_js`, `${name}.wasm`);
+  if (!existsSync(wasm)) return false;
+  return WebAssembly.validate(readFileSync(wasm));
 }
 
 /** Removes terminal colour codes (circom colours its errors). */

@@ -36,7 +36,7 @@ export interface MinerConfig {
   readonly minValidatorStake: number;
   /** Proving engine: "native-cache" (default, warm prepared keys) or "snarkjs" (the reference). */
   readonly engine: EngineName;
-  /** native-cache: MiB of precomputed tables per model and worker. */
+  /** native-cache: MiB of precomputed tables per model and worker (also bounds per-proof scratch). */
   readonly engineTableBudgetMB: number;
 }
 

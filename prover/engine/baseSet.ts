@@ -56,14 +56,24 @@ export function learnHot(heap: CurveHeap, set: BaseSet, s: SignedScalars, budget
   return plan.rows * hot.length * group.affine;
 }
 
-/** Σ s_i·base_i over one base set, Jacobian at `out`; `tmp` is a Jacobian scratch point. */
-export function msmSet(heap: CurveHeap, set: BaseSet, s: SignedScalars, out: number, tmp: number): void {
+/**
+ * Σ s_i·base_i over one base set, Jacobian at `out`; `tmp` is a Jacobian scratch point;
+ * `maxEntries` bounds the points of one bucket pass (see bucketMsm).
+ */
+export function msmSet(
+  heap: CurveHeap,
+  set: BaseSet,
+  s: SignedScalars,
+  out: number,
+  tmp: number,
+  maxEntries = Number.POSITIVE_INFINITY,
+): void {
   const ex = heap.exports;
   const g = set.full.group.name;
   ex[`${g}m_zero`]!(out);
   const add = (table: BaseTable, which: Int32Array, c: number, pos?: Int32Array) => {
     if (which.length === 0) return;
-    bucketMsm(heap, table, s, which, c, tmp, pos);
+    bucketMsm(heap, table, s, which, c, tmp, { pos, maxEntries });
     ex[`${g}m_add`]!(out, tmp, out);
   };
   for (const { which, bits } of bitClasses(s)) {

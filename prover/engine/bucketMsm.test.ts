@@ -63,7 +63,14 @@ const baseArb = fc.oneof(
   fc.constant(2n),
 );
 
-async function check(group: 'G1' | 'G2', bases: bigint[], scalars: bigint[], rows: number, c?: number) {
+async function check(
+  group: 'G1' | 'G2',
+  bases: bigint[],
+  scalars: bigint[],
+  rows: number,
+  c?: number,
+  maxEntries?: number,
+) {
   const G = curve[group];
   const layout = group === 'G1' ? G1 : G2;
   const n = bases.length;
@@ -96,7 +103,9 @@ async function check(group: 'G1' | 'G2', bases: bigint[], scalars: bigint[], row
     const g = layout.name;
     heap.exports[`${g}m_zero`]!(acc);
     for (const { which, bits } of bitClasses(s)) {
-      bucketMsm(heap, table, s, which, rows > 1 ? window : bestWindow(which.length, bits), out);
+      bucketMsm(heap, table, s, which, rows > 1 ? window : bestWindow(which.length, bits), out, {
+        ...(maxEntries === undefined ? {} : { maxEntries }),
+      });
       heap.exports[`${g}m_add`]!(acc, out, acc);
     }
     const aff = heap.alloc(layout.affine);

@@ -62,9 +62,14 @@ export function bucketMsm(
   which: Int32Array,
   c: number,
   out: number,
-  /** Table position of each scalar index when the table holds a subset of the bases. */
-  pos?: Int32Array,
+  options: {
+    /** Table position of each scalar index when the table holds a subset of the bases. */
+    readonly pos?: Int32Array | undefined;
+    /** Cap on points per bucket pass (scratch is ~200 bytes per point); rows are split to fit. */
+    readonly maxEntries?: number;
+  } = {},
 ): void {
+  const pos = options.pos;
   const ex = heap.exports;
   const g = table.group.name;
   const AFF = table.group.affine;
@@ -74,68 +79,82 @@ export function bucketMsm(
   if (which.length === 0 || maxBits === 0) return;
   const windows = Math.ceil((maxBits + 1) / c);
   const digits = signedDigits(s, which, c, windows);
-  const rowsPerPass = table.rows > 1 ? table.rows : 1;
-  const passes = Math.ceil(windows / rowsPerPass);
+  const rowsPerLevel = table.rows > 1 ? table.rows : 1;
+  const levels = Math.ceil(windows / rowsPerLevel);
   const m = which.length;
   const nBuckets = 1 << (c - 1);
+  // Windows of one level share rows and need no doublings between them: they may be split
+  // into several bucket passes (each costs one more bucket reduction) to bound the scratch.
+  const chunkRows = Math.max(1, Math.min(rowsPerLevel, Math.floor((options.maxEntries ?? Infinity) / m)));
 
   const mark = heap.top;
   const pPass = heap.alloc(table.group.jacobian);
   const pCnt = heap.alloc(nBuckets * 4);
-  const maxEntries = m * Math.min(rowsPerPass, windows);
-  const pIdx = heap.alloc(maxEntries * 4);
-  const pA = heap.alloc(maxEntries * AFF);
-  // A level outputs Σ ceil(cnt/2) points: up to all of them when most buckets hold one.
-  const pB = heap.alloc(maxEntries * AFF);
-  const pD = heap.alloc(Math.ceil(maxEntries / 2) * (AFF / 2));
-  const pPre = heap.alloc(Math.ceil(maxEntries / 2) * (AFF / 2));
-  const pFlag = heap.alloc(Math.ceil(maxEntries / 2) * 4);
   const offsets = new Int32Array(nBuckets + 1);
   try {
-    for (let pass = passes - 1; pass >= 0; pass--) {
-      // Horner: shift what we have by one pass's worth of bits.
-      if (pass < passes - 1) for (let i = 0; i < rowsPerPass * c; i++) ex[`${g}m_double`]!(out, out);
-      const k0 = pass * rowsPerPass;
-      const k1 = Math.min(windows, k0 + rowsPerPass);
-      const cnt = heap.i32(pCnt, nBuckets);
-      cnt.fill(0);
-      let entries = 0;
-      for (let k = k0; k < k1; k++) {
-        const base = k * m;
-        for (let j = 0; j < m; j++) {
-          const d = digits[base + j]!;
-          if (d !== 0) {
-            cnt[(d < 0 ? -d : d) - 1]!++;
-            entries++;
+    for (let level = levels - 1; level >= 0; level--) {
+      // Horner: shift what we have by one level's worth of bits.
+      if (level < levels - 1) for (let i = 0; i < rowsPerLevel * c; i++) ex[`${g}m_double`]!(out, out);
+      const levelStart = level * rowsPerLevel;
+      const levelEnd = Math.min(windows, levelStart + rowsPerLevel);
+      for (let k0 = levelStart; k0 < levelEnd; k0 += chunkRows) {
+        const k1 = Math.min(levelEnd, k0 + chunkRows);
+        const cnt = heap.i32(pCnt, nBuckets);
+        cnt.fill(0);
+        let entries = 0;
+        for (let k = k0; k < k1; k++) {
+          const base = k * m;
+          for (let j = 0; j < m; j++) {
+            const d = digits[base + j]!;
+            if (d !== 0) {
+              cnt[(d < 0 ? -d : d) - 1]!++;
+              entries++;
+            }
           }
         }
-      }
-      if (entries === 0) continue;
-      offsets[0] = 0;
-      for (let b = 0; b < nBuckets; b++) offsets[b + 1] = offsets[b]! + cnt[b]!;
-      const idx = heap.i32(pIdx, entries);
-      for (let k = k0; k < k1; k++) {
-        const base = k * m;
-        const row = (table.rows > 1 ? k - k0 : 0) * table.n;
-        for (let j = 0; j < m; j++) {
-          const d = digits[base + j]!;
-          if (d === 0) continue;
-          const b = (d < 0 ? -d : d) - 1;
-          const at = pos ? pos[which[j]!]! : which[j]!;
-          idx[offsets[b]!++] = ((row + at) << 1) | (d < 0 ? 1 : 0);
+        if (entries === 0) continue;
+        offsets[0] = 0;
+        let firstLevelOut = 0;
+        let max = 0;
+        for (let b = 0; b < nBuckets; b++) {
+          offsets[b + 1] = offsets[b]! + cnt[b]!;
+          firstLevelOut += (cnt[b]! + 1) >>> 1;
+          if (cnt[b]! > max) max = cnt[b]!;
         }
+        // From here the heap may grow, which detaches every view made before: make new ones.
+        // Scratch for this pass only (~170 bytes a point). Later levels ping-pong between pA and
+        // pB, and each level's output is no larger than the one before.
+        const passMark = heap.top;
+        const pIdx = heap.alloc(entries * 4);
+        const pA = heap.alloc(entries * AFF);
+        const pB = heap.alloc(firstLevelOut * AFF);
+        const pairs = entries >>> 1;
+        const pD = heap.alloc(pairs * (AFF / 2));
+        const pPre = heap.alloc(pairs * (AFF / 2));
+        const pFlag = heap.alloc(pairs * 4);
+        const idx = heap.i32(pIdx, entries);
+        for (let k = k0; k < k1; k++) {
+          const base = k * m;
+          const row = (table.rows > 1 ? k - levelStart : 0) * table.n;
+          for (let j = 0; j < m; j++) {
+            const d = digits[base + j]!;
+            if (d === 0) continue;
+            const b = (d < 0 ? -d : d) - 1;
+            const at = pos ? pos[which[j]!]! : which[j]!;
+            idx[offsets[b]!++] = ((row + at) << 1) | (d < 0 ? 1 : 0);
+          }
+        }
+        ex[`zk_${g}Gather`]!(table.ptr, pIdx, entries, pA);
+        let src = pA;
+        let dst = pB;
+        while (max > 1) {
+          max = ex[`zk_${g}AddLevel`]!(src, pCnt, nBuckets, dst, pD, pPre, pFlag);
+          [src, dst] = [dst, src];
+        }
+        ex[`zk_${g}BucketSum`]!(src, pCnt, nBuckets, pPass);
+        ex[`${g}m_add`]!(out, pPass, out);
+        heap.top = passMark;
       }
-      ex[`zk_${g}Gather`]!(table.ptr, pIdx, entries, pA);
-      let src = pA;
-      let dst = pB;
-      let max = 0;
-      for (let b = 0; b < nBuckets; b++) if (cnt[b]! > max) max = cnt[b]!;
-      while (max > 1) {
-        max = ex[`zk_${g}AddLevel`]!(src, pCnt, nBuckets, dst, pD, pPre, pFlag);
-        [src, dst] = [dst, src];
-      }
-      ex[`zk_${g}BucketSum`]!(src, pCnt, nBuckets, pPass);
-      ex[`${g}m_add`]!(out, pPass, out);
     }
   } finally {
     heap.top = mark;

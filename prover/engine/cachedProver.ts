@@ -18,7 +18,11 @@ import { BN254_R, type Groth16Zkey, parseZkey, wtnsValues } from './zkeyFile.ts'
  */
 
 export interface PrepareOptions {
-  /** Upper bound on the bytes of precomputed H tables (the key itself is always kept). */
+  /**
+   * Bytes for precomputed tables (H rows, then rows for the full-size witness signals); it also
+   * bounds one bucket pass's scratch (~200 bytes a point, budget/256 points). The key itself is
+   * always kept.
+   */
   readonly tableBudgetBytes?: number;
 }
 
@@ -106,6 +110,8 @@ export class PreparedModel {
   private readonly p: Record<string, number>;
   private readonly tables: { A: BaseSet; B1: BaseSet; B2: BaseSet; C: BaseSet; H: BaseTable };
   private budgetLeft: number;
+  /** Points per bucket pass: bounds the per-proof scratch (~200 bytes a point) by the budget too. */
+  private readonly maxEntries: number;
   private learned = false;
 
   private constructor(
@@ -114,9 +120,11 @@ export class PreparedModel {
     p: Record<string, number>,
     tables: PreparedModel['tables'],
     ms: number,
+    budget: number,
     budgetLeft: number,
   ) {
     this.budgetLeft = budgetLeft;
+    this.maxEntries = Math.max(1 << 16, Math.floor(budget / 256));
     this.key = key;
     this.heap = heap;
     this.p = p;
@@ -184,7 +192,7 @@ export class PreparedModel {
       H,
     };
     const left = Math.max(0, budget - plan.rows * n * G1.affine);
-    return new PreparedModel(key, heap, p, tables, performance.now() - t0, left);
+    return new PreparedModel(key, heap, p, tables, performance.now() - t0, budget, left);
   }
 
   /** One proof from a .wtns file's bytes. */
@@ -219,18 +227,18 @@ export class PreparedModel {
       this.budgetLeft -= learnHot(heap, t.C, wc, this.budgetLeft);
     }
     const t2b = performance.now();
-    msmSet(heap, t.A, w, p['piA']!, p['tmp1']!);
+    msmSet(heap, t.A, w, p['piA']!, p['tmp1']!, this.maxEntries);
     const t3 = performance.now();
-    msmSet(heap, t.B1, w, p['piB1']!, p['tmp1']!);
+    msmSet(heap, t.B1, w, p['piB1']!, p['tmp1']!, this.maxEntries);
     const t4 = performance.now();
-    msmSet(heap, t.B2, w, p['piB2']!, p['tmp3']!);
+    msmSet(heap, t.B2, w, p['piB2']!, p['tmp3']!, this.maxEntries);
     const t5 = performance.now();
-    msmSet(heap, t.C, wc, p['piC']!, p['tmp1']!);
+    msmSet(heap, t.C, wc, p['piC']!, p['tmp1']!, this.maxEntries);
     const t6 = performance.now();
     const hs = signedScalars(heap.read(p['h']!, n * 32), n);
     const allH = new Int32Array(n);
     for (let i = 0; i < n; i++) allH[i] = i;
-    bucketMsm(heap, this.tables.H, hs, allH, this.tables.H.c, p['resH']!);
+    bucketMsm(heap, this.tables.H, hs, allH, this.tables.H.c, p['resH']!, { maxEntries: this.maxEntries });
     const t7 = performance.now();
 
     const r = randomScalar();
