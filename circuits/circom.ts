@@ -88,7 +88,7 @@ function inspectionWarnings(text: string): string[] {
  * iden3/circom#376). That one panic is not a failed compile when the r1cs was reported written
  * and the wasm is complete and valid.
  */
-function onlyWatCleanupFailed(options: CircomRunOptions, stdout: string, stderr: string): boolean {
+export function onlyWatCleanupFailed(options: CircomRunOptions, stdout: string, stderr: string): boolean {
   const text = stripAnsi(stdout + stderr);
   if (!/panicked at circom\/src\/compilation_user\.rs/.test(text) || !/kind: NotFound/.test(text))
     return false;
