@@ -98,6 +98,31 @@ function readLE(b: Uint8Array): bigint {
   return v;
 }
 
+function modInverse(v: bigint): bigint {
+  let acc = 1n;
+  let b = ((v % BN254_R) + BN254_R) % BN254_R;
+  let e = BN254_R - 2n;
+  while (e > 0n) {
+    if (e & 1n) acc = (acc * b) % BN254_R;
+    b = (b * b) % BN254_R;
+    e >>= 1n;
+  }
+  return acc;
+}
+
+/** first·base^i for i < count, in Fr Montgomery form, in a new block of the heap. */
+function powerTable(heap: CurveHeap, base: bigint, first: bigint, count: number): number {
+  const ex = heap.exports;
+  const ptr = heap.alloc(count * 32);
+  const step = heap.alloc(32);
+  heap.write(step, bytesLE(base));
+  ex['frm_toMontgomery']!(step, step);
+  heap.write(ptr, bytesLE(first));
+  ex['frm_toMontgomery']!(ptr, ptr);
+  for (let i = 1; i < count; i++) ex['frm_mul']!(ptr + (i - 1) * 32, step, ptr + i * 32);
+  return ptr;
+}
+
 function randomScalar(): bigint {
   // 64 random bytes reduced mod r: bias below 2^-250.
   return readLE(randomBytes(64)) % BN254_R;
@@ -163,10 +188,13 @@ export class PreparedModel {
     const B2 = heap.allocCopy(key.pointsB2);
     const C = heap.allocCopy(key.pointsC);
     const Hbases = heap.allocCopy(key.pointsH);
-    p['one'] = heap.alloc(32);
-    ex['frm_one']!(p['one']);
-    p['inc'] = heap.allocCopy(bytesLE(cosetShift(key.power)));
-    ex['frm_toMontgomery']!(p['inc'], p['inc']);
+    // FFT tables: twiddles ω^i and ω^-i (i < n/2), and inc^i / n, which scales the inverse
+    // transform and moves the polynomial to the odd coset {inc·ω^j} in one multiplication.
+    const inc = cosetShift(key.power);
+    const omega = (inc * inc) % BN254_R;
+    p['twF'] = powerTable(heap, omega, 1n, Math.max(1, n / 2));
+    p['twI'] = powerTable(heap, modInverse(omega), 1n, Math.max(1, n / 2));
+    p['shift'] = powerTable(heap, inc, modInverse(BigInt(n)), n);
     p['w'] = heap.alloc(key.nVars * 32);
     p['a'] = heap.alloc(n * 32);
     p['b'] = heap.alloc(n * 32);
@@ -210,9 +238,9 @@ export class PreparedModel {
     ex['qap_buildABC']!(p['coefs']!, key.nCoefs, p['w']!, p['a']!, p['b']!, p['c']!, 0, n, 0, key.nVars);
     const t1 = performance.now();
     for (const x of [p['a']!, p['b']!, p['c']!]) {
-      ex['frm_ifft']!(x, n);
-      ex['frm_batchApplyKey']!(x, n, p['one']!, p['inc']!, x);
-      ex['frm_fft']!(x, n);
+      ex['zk_frFft']!(x, key.power, p['twI']!); // n · coefficients
+      ex['zk_frBatchMul']!(x, p['shift']!, n, x); // coefficients of A(inc·X)
+      ex['zk_frFft']!(x, key.power, p['twF']!); // A on the coset
     }
     ex['qap_joinABC']!(p['a']!, p['b']!, p['c']!, n, p['h']!);
     ex['frm_batchFromMontgomery']!(p['h']!, n, p['h']!);

@@ -415,6 +415,63 @@ function buildDoubleMany(module: ModuleBuilder, g: Group): void {
   module.exportFunction(`zk_${g.name}DoubleMany`);
 }
 
+/**
+ * zk_frFft(px, bits, pTw): in-place radix-2 DFT of 2^bits Fr elements (Montgomery) with a
+ * precomputed twiddle table tw[i] = ω^i, i < 2^(bits−1), for ω the primitive 2^bits-th root (or
+ * its inverse: then the unscaled inverse DFT). One multiplication per butterfly: wasmcurves'
+ * FFT spends a second one stepping the twiddle.
+ */
+function buildFft(module: ModuleBuilder): void {
+  const f = module.addFunction('zk_frFft');
+  f.addParam('px', 'i32');
+  f.addParam('bits', 'i32');
+  f.addParam('pTw', 'i32');
+  for (const l of ['n', 's', 'half', 'twStep', 'k', 'kEnd', 'j', 'p1', 'p2', 'w', 'groupEnd'])
+    f.addLocal(l, 'i32');
+  const c = f.getCodeBuilder();
+  const T = c.i32_const(module.alloc(32));
+  f.addCode(
+    c.call('frm__reversePermutation', c.getLocal('px'), c.getLocal('bits')),
+    c.setLocal('n', c.i32_shl(c.i32_const(1), c.getLocal('bits'))),
+    c.setLocal('kEnd', c.i32_add(c.getLocal('px'), c.i32_mul(c.getLocal('n'), c.i32_const(32)))),
+    c.setLocal('s', c.i32_const(1)),
+    c.block(
+      c.loop(
+        c.br_if(1, c.i32_gt_u(c.getLocal('s'), c.getLocal('bits'))),
+        // half = 2^(s-1) elements (in bytes: ·32); twiddle step = 2^(bits-s) entries (bytes: ·32)
+        c.setLocal('half', c.i32_shl(c.i32_const(32), c.i32_sub(c.getLocal('s'), c.i32_const(1)))),
+        c.setLocal('twStep', c.i32_shl(c.i32_const(32), c.i32_sub(c.getLocal('bits'), c.getLocal('s')))),
+        c.setLocal('k', c.getLocal('px')),
+        c.block(
+          c.loop(
+            c.br_if(1, c.i32_eq(c.getLocal('k'), c.getLocal('kEnd'))),
+            c.setLocal('p1', c.getLocal('k')),
+            c.setLocal('groupEnd', c.i32_add(c.getLocal('k'), c.getLocal('half'))),
+            c.setLocal('w', c.getLocal('pTw')),
+            c.block(
+              c.loop(
+                c.br_if(1, c.i32_eq(c.getLocal('p1'), c.getLocal('groupEnd'))),
+                c.setLocal('p2', c.i32_add(c.getLocal('p1'), c.getLocal('half'))),
+                c.call('frm_mul', c.getLocal('p2'), c.getLocal('w'), T),
+                c.call('frm_sub', c.getLocal('p1'), T, c.getLocal('p2')),
+                c.call('frm_add', c.getLocal('p1'), T, c.getLocal('p1')),
+                c.setLocal('p1', c.i32_add(c.getLocal('p1'), c.i32_const(32))),
+                c.setLocal('w', c.i32_add(c.getLocal('w'), c.getLocal('twStep'))),
+                c.br(0),
+              ),
+            ),
+            c.setLocal('k', c.i32_add(c.getLocal('k'), c.i32_shl(c.getLocal('half'), c.i32_const(1)))),
+            c.br(0),
+          ),
+        ),
+        c.setLocal('s', c.i32_add(c.getLocal('s'), c.i32_const(1))),
+        c.br(0),
+      ),
+    ),
+  );
+  module.exportFunction('zk_frFft');
+}
+
 export function addEngineKernels(module: ModuleBuilder): void {
   buildGather(module, 'zk_g1Gather', G1A, 'f1m_neg');
   buildGather(module, 'zk_g2Gather', G2A, 'f2m_neg');
@@ -423,6 +480,7 @@ export function addEngineKernels(module: ModuleBuilder): void {
   buildBucketSum(module, G1);
   buildBucketSum(module, G2);
   buildBatchMul(module);
+  buildFft(module);
   buildDoubleMany(module, G1);
   buildDoubleMany(module, G2);
 }
