@@ -8,9 +8,10 @@ import { BN254_R, type Groth16Zkey, parseZkey, wtnsValues } from './zkeyFile.ts'
 /**
  * The native-cache Groth16 prover: everything that does not depend on the witness is done once
  * per model and kept in the model's own WASM memory — the parsed key (points already in the curve
- * library's layout), the constraint coefficients, the coset shift, and precomputed fixed-base
- * tables for the H points. A proof then costs: build A/B/C evaluations (one WASM loop), six FFTs,
- * and five multi-exponentiations.
+ * library's layout), the constraint coefficients, FFT twiddles and the coset shift, and
+ * precomputed fixed-base rows for the H points and for the bases of the signals that are
+ * full-size in a sample witness. A proof then costs: build A/B/C evaluations (one WASM loop), six
+ * FFTs, and five multi-exponentiations.
  *
  * Soundness does not rest on this code: a wrong proof fails verification. What this code must
  * get right is that every honest witness gives a proof that verifies — the property tests check
@@ -30,7 +31,6 @@ export interface PrepareOptions {
 export const DEFAULT_TABLE_BUDGET = 256 * 1024 * 1024;
 
 export interface PhaseTimes {
-  witnessMs?: number;
   abcMs: number;
   fftMs: number;
   /** Building tables for full-size witness values: the first proof of a model only. */
@@ -50,6 +50,8 @@ export interface Groth16Proof {
   protocol: 'groth16';
   curve: 'bn128';
 }
+
+export type KeyShape = Pick<Groth16Zkey, 'nVars' | 'nPublic' | 'domainSize' | 'power' | 'nCoefs'>;
 
 export interface EngineProof {
   readonly proof: Groth16Proof;
@@ -129,7 +131,8 @@ function randomScalar(): bigint {
 }
 
 export class PreparedModel {
-  readonly key: Groth16Zkey;
+  /** The key's sizes; its points live in the heap only (the file's bytes are not kept). */
+  readonly key: KeyShape;
   readonly heap: CurveHeap;
   readonly prepareMs: number;
   private readonly p: Record<string, number>;
@@ -150,7 +153,13 @@ export class PreparedModel {
   ) {
     this.budgetLeft = budgetLeft;
     this.maxEntries = Math.max(1 << 16, Math.floor(budget / 256));
-    this.key = key;
+    this.key = {
+      nVars: key.nVars,
+      nPublic: key.nPublic,
+      domainSize: key.domainSize,
+      power: key.power,
+      nCoefs: key.nCoefs,
+    };
     this.heap = heap;
     this.p = p;
     this.tables = tables;
