@@ -21,6 +21,12 @@ export interface ProveJob {
   readonly testCrash?: boolean;
 }
 
+/** What a worker answers to a `warmOnly` job. */
+export interface WarmJobResult {
+  readonly warmMs: number;
+  readonly threadId: number;
+}
+
 export interface ProveJobResult {
   readonly proof: Groth16Proof;
   readonly publicSignals: string[];

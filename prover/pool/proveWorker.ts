@@ -2,7 +2,7 @@ import { threadId, workerData } from 'node:worker_threads';
 import { buildBn128 } from 'ffjavascript';
 import { createEngine, DEFAULT_ENGINE, type EngineName } from '../engine/engines.ts';
 import { loadWitnessCalculator, type WitnessCalculator } from '../witnessCalculator.ts';
-import type { ProveJob, ProveJobResult, WorkerSettings } from './messages.ts';
+import type { ProveJob, ProveJobResult, WarmJobResult, WorkerSettings } from './messages.ts';
 
 const settings = (workerData ?? {}) as Partial<WorkerSettings>;
 
@@ -38,7 +38,7 @@ function calculator(wasmPath: string): Promise<WitnessCalculator> {
 }
 
 /** The whole worker boundary: one job in, one proof out. */
-export default async function prove(job: ProveJob): Promise<ProveJobResult> {
+export default async function prove(job: ProveJob): Promise<ProveJobResult | WarmJobResult> {
   const queueMs = Math.max(0, performance.timeOrigin + performance.now() - job.enqueuedAt);
   if (job.testCrash && process.env['ZKINFER_TEST_HOOKS'] === '1') process.exit(70);
   await curveReady;
@@ -50,7 +50,7 @@ export default async function prove(job: ProveJob): Promise<ProveJobResult> {
         ? await wc.calculateWTNSBin(job.circuitInput as Record<string, unknown>, true)
         : undefined;
     await engine.warm(job.zkeyPath, sample);
-    return { warmMs: Math.round(performance.now() - w0), threadId } as unknown as ProveJobResult;
+    return { warmMs: Math.round(performance.now() - w0), threadId };
   }
   const t0 = performance.now();
   const wtns = await wc.calculateWTNSBin(job.circuitInput as Record<string, unknown>, true);

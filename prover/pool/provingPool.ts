@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { ZkinferError } from '../../protocol/errors.ts';
 import { DEFAULT_ENGINE, type EngineName } from '../engine/engines.ts';
-import type { ProveJob, ProveJobResult, WorkerSettings } from './messages.ts';
+import type { ProveJob, ProveJobResult, WarmJobResult, WorkerSettings } from './messages.ts';
 
 export type PoolErrorCode =
   | 'QUEUE_FULL'
@@ -37,8 +37,9 @@ export interface PoolOptions {
 }
 
 /**
- * piscina pool of Groth16 provers (one engine per worker thread). Refuses work it cannot finish before the job's deadline instead
- * of queueing past it; a crashed worker fails only its own job (piscina replaces the worker).
+ * piscina pool of Groth16 provers (one engine per worker thread). Refuses work it cannot finish
+ * before the job's deadline instead of queueing past it; a crashed worker fails only its own job
+ * (piscina replaces the worker, which prepares its models again on first use).
  */
 export class ProvingPool {
   readonly workers: number;
@@ -145,7 +146,7 @@ export class ProvingPool {
             circuitInput: {},
             warmOnly: true,
             enqueuedAt: performance.timeOrigin + performance.now(),
-          } satisfies ProveJob) as Promise<{ warmMs: number }>,
+          } satisfies ProveJob) as Promise<WarmJobResult>,
       );
       const done = await Promise.all(jobs).catch((cause: unknown) => {
         throw new PoolError(
