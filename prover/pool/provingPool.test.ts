@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Artifacts } from '../../circuits/artifacts.ts';
 import { loadQuantGraph } from '../../circuits/artifacts.ts';
@@ -86,4 +88,33 @@ describe('ProvingPool', () => {
       await small.close();
     }
   }, 120_000);
+
+  it('warms every worker (snarkjs engine too); a corrupt proving key fails the warm-up naming the file', async () => {
+    for (const engine of ['native-cache', 'snarkjs'] as const) {
+      const p = new ProvingPool({ workers: 2, maxQueue: 2, engine });
+      try {
+        const [ms] = await p.warm([
+          { wasmPath: a.paths.wasm, zkeyPath: a.paths.zkey, sampleInput: job(0).circuitInput },
+        ]);
+        expect(ms).toBeGreaterThanOrEqual(0);
+        const r = await p.prove(job(5), { deadlineMs: 60_000 });
+        expect(r.engine).toBe(engine);
+        expect(await verifyProof(vkey, r.publicSignals, r.proof)).toEqual({ ok: true });
+      } finally {
+        await p.close();
+      }
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'zkinfer-badkey-'));
+    const bad = join(dir, 'circuit.zkey');
+    await writeFile(bad, (await readFile(a.paths.zkey)).subarray(0, 5000));
+    const p = new ProvingPool({ workers: 1, maxQueue: 1 });
+    try {
+      const err = await p.warm([{ wasmPath: a.paths.wasm, zkeyPath: bad }]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PoolError);
+      expect(err).toMatchObject({ poolCode: 'WORKER_FAILED' });
+      expect((err as PoolError).message).toMatch(/circuit\.zkey failed: proving key: truncated/);
+    } finally {
+      await p.close();
+    }
+  }, 180_000);
 });
