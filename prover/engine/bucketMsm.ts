@@ -162,13 +162,14 @@ export function bucketMsm(
 }
 
 /**
- * Builds rows T_k = 2^(k·c)·P (k < rows) for `n` affine bases at `basesPtr`, as a new table.
+ * Builds rows T_k = 2^(k·c)·P (k < rows) for `n` affine bases, as a new table.
  * Costs about n·c·(rows−1) doublings, once per model.
  */
 export function buildTable(
   heap: CurveHeap,
   group: GroupLayout,
-  basesPtr: number,
+  /** The bases: a pointer into the heap, or their bytes. */
+  bases: number | Uint8Array,
   n: number,
   rows: number,
   c: number,
@@ -176,7 +177,8 @@ export function buildTable(
   const ex = heap.exports;
   const g = group.name;
   const ptr = heap.alloc(rows * n * group.affine);
-  heap.u8.copyWithin(ptr, basesPtr, basesPtr + n * group.affine);
+  if (typeof bases === 'number') heap.u8.copyWithin(ptr, bases, bases + n * group.affine);
+  else heap.write(ptr, bases.subarray(0, n * group.affine));
   const mark = heap.top;
   const jac = heap.alloc(n * group.jacobian);
   heap.reserve(n * group.jacobian * 2); // batchToAffine's inversion scratch goes above our top

@@ -196,7 +196,6 @@ export class PreparedModel {
     const B1 = heap.allocCopy(key.pointsB1);
     const B2 = heap.allocCopy(key.pointsB2);
     const C = heap.allocCopy(key.pointsC);
-    const Hbases = heap.allocCopy(key.pointsH);
     // FFT tables: twiddles ω^i and ω^-i (i < n/2), and inc^i / n, which scales the inverse
     // transform and moves the polynomial to the odd coset {inc·ω^j} in one multiplication.
     const inc = cosetShift(key.power);
@@ -209,7 +208,7 @@ export class PreparedModel {
     p['b'] = heap.alloc(n * 32);
     p['c'] = heap.alloc(n * 32);
     p['h'] = heap.alloc(n * 32);
-    for (const t of ['piA', 'piB1', 'piC', 'resH', 'tmp1', 'tmp2']) p[t] = heap.alloc(96);
+    for (const t of ['piA', 'piB1', 'piC', 'resH', 'tmp1']) p[t] = heap.alloc(96);
     for (const t of ['piB2', 'tmp3']) p[t] = heap.alloc(288);
     p['scalar'] = heap.alloc(32);
     p['aff1'] = heap.alloc(64);
@@ -217,7 +216,7 @@ export class PreparedModel {
 
     const budget = options.tableBudgetBytes ?? DEFAULT_TABLE_BUDGET;
     const plan = planTable(n, G1.affine, budget);
-    const H = buildTable(heap, G1, Hbases, n, plan.rows, plan.c);
+    const H = buildTable(heap, G1, key.pointsH, n, plan.rows, plan.c);
     const set = (ptr: number, count: number, group = G1): BaseSet => ({
       full: { group, ptr, n: count, rows: 1, c: 0 },
     });
