@@ -67,6 +67,8 @@ export function msmSet(
   out: number,
   tmp: number,
   maxEntries = Number.POSITIVE_INFINITY,
+  /** `bitClasses(s)`, when the caller already has it (A, B1 and B2 share one witness). */
+  classes: ReturnType<typeof bitClasses> = bitClasses(s),
 ): void {
   const ex = heap.exports;
   const g = set.full.group.name;
@@ -76,7 +78,7 @@ export function msmSet(
     bucketMsm(heap, table, s, which, c, tmp, { pos, maxEntries });
     ex[`${g}m_add`]!(out, tmp, out);
   };
-  for (const { which, bits } of bitClasses(s)) {
+  for (const { which, bits } of classes) {
     const hot = set.hot;
     if (hot && bits > HOT_BITS) {
       const inTable = which.filter((i) => hot.pos[i]! >= 0);

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { buildBn128 } from 'ffjavascript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIELD_MODULUS } from '../../circuits/core/field.ts';
 import { type BaseSet, learnHot, msmSet } from './baseSet.ts';
-import { type BaseTable, bestWindow, bucketMsm, buildTable, G1, G2 } from './bucketMsm.ts';
-import { bitClasses, signedDigits, signedScalars } from './scalars.ts';
+import { bestWindow, bucketMsm, buildTable, G1, G2, type GroupLayout } from './bucketMsm.ts';
+import { bytesLE } from './frMath.ts';
+import { signedDigits, signedScalars } from './scalars.ts';
 import { CurveHeap } from './wasmCurve.ts';
-import { BN254_R } from './zkeyFile.ts';
 
 // ffjavascript's curve (what snarkjs proves with) gives the reference sums.
 type Curve = {
@@ -37,22 +38,13 @@ afterAll(async () => {
   await curve?.terminate();
 });
 
-function le(v: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
-}
-
 /** Scalars a witness really has: zeros, small ±, full-size, r−1, and values near r/2. */
 const scalarArb = fc.oneof(
   fc.constant(0n),
   fc.bigInt({ min: 1n, max: 300n }),
-  fc.bigInt({ min: 1n, max: 2n ** 40n }).map((v) => BN254_R - v),
-  fc.bigInt({ min: 0n, max: BN254_R - 1n }),
-  fc.constantFrom(BN254_R - 1n, BN254_R >> 1n, (BN254_R >> 1n) + 1n),
+  fc.bigInt({ min: 1n, max: 2n ** 40n }).map((v) => FIELD_MODULUS - v),
+  fc.bigInt({ min: 0n, max: FIELD_MODULUS - 1n }),
+  fc.constantFrom(FIELD_MODULUS - 1n, FIELD_MODULUS >> 1n, (FIELD_MODULUS >> 1n) + 1n),
 );
 /** Bases: random multiples of g, the point at infinity, repeats of g and its negation (equal x). */
 const baseArb = fc.oneof(
@@ -62,6 +54,43 @@ const baseArb = fc.oneof(
   fc.constant(-1n),
   fc.constant(2n),
 );
+
+/** k·g (k = 0: infinity; negative k: the negation), as ffjavascript's point. */
+function pointOf(G: CurveGroup, k: bigint): unknown {
+  return k === 0n ? G.zero : k < 0n ? G.neg(G.timesScalar(G.g, -k)) : G.timesScalar(G.g, k);
+}
+
+/** Affine bases in the heap's layout (Montgomery, infinity all zeros). */
+function basesBytes(G: CurveGroup, layout: GroupLayout, ks: readonly bigint[]): Uint8Array {
+  const out = new Uint8Array(ks.length * layout.affine);
+  ks.forEach((k, i) => {
+    G.toRprLEM(out, i * layout.affine, k === 0n ? G.zeroAffine : G.toAffine(pointOf(G, k)));
+  });
+  return out;
+}
+
+function scalarsOf(values: readonly bigint[]) {
+  const b = new Uint8Array(values.length * 32);
+  values.forEach((v, i) => {
+    b.set(bytesLE(v), i * 32);
+  });
+  return signedScalars(b, values.length);
+}
+
+/** The reference: Σ s_i·(k_i·g) point by point (ffjavascript's multiExpAffine mishandles affine infinity in some buckets). */
+function pointwise(G: CurveGroup, ks: readonly bigint[], scalars: readonly bigint[]): unknown {
+  let sum = G.zero;
+  ks.forEach((k, i) => {
+    sum = G.add(sum, G.timesScalar(pointOf(G, k), scalars[i]!));
+  });
+  return sum;
+}
+
+function expectPoint(G: CurveGroup, layout: GroupLayout, jacobian: number, expected: unknown): void {
+  const aff = heap.alloc(layout.affine);
+  heap.exports[`${layout.name}m_toAffine`]!(jacobian, aff);
+  expect(G.eq(G.fromRprLEM(heap.read(aff, layout.affine), 0), expected)).toBe(true);
+}
 
 async function check(
   group: 'G1' | 'G2',
@@ -74,43 +103,21 @@ async function check(
   const G = curve[group];
   const layout = group === 'G1' ? G1 : G2;
   const n = bases.length;
-  const baseBytes = new Uint8Array(n * layout.affine);
-  bases.forEach((k, i) => {
-    const p =
-      k === 0n ? G.zeroAffine : G.toAffine(k < 0n ? G.neg(G.timesScalar(G.g, -k)) : G.timesScalar(G.g, k));
-    G.toRprLEM(baseBytes, i * layout.affine, p);
-  });
-  const scalarBytes = new Uint8Array(n * 32);
-  scalars.forEach((s, i) => {
-    scalarBytes.set(le(s), i * 32);
-  });
-  // Point by point (ffjavascript's multiExpAffine mishandles affine infinity in some buckets).
-  let expected = G.zero;
-  bases.forEach((k, i) => {
-    const p = k === 0n ? G.zero : k < 0n ? G.neg(G.timesScalar(G.g, -k)) : G.timesScalar(G.g, k);
-    expected = G.add(expected, G.timesScalar(p, scalars[i]!));
-  });
-
   const mark = heap.top;
   try {
-    const ptr = heap.allocCopy(baseBytes);
-    const window = c ?? bestWindow(n, 254);
-    const table: BaseTable =
-      rows > 1 ? buildTable(heap, layout, ptr, n, rows, window) : { group: layout, ptr, n, rows: 1, c: 0 };
-    const s = signedScalars(scalarBytes, n);
+    const ptr = heap.allocCopy(basesBytes(G, layout, bases));
+    const s = scalarsOf(scalars);
     const out = heap.alloc(layout.jacobian);
-    const acc = heap.alloc(layout.jacobian);
-    const g = layout.name;
-    heap.exports[`${g}m_zero`]!(acc);
-    for (const { which, bits } of bitClasses(s)) {
-      bucketMsm(heap, table, s, which, rows > 1 ? window : bestWindow(which.length, bits), out, {
-        ...(maxEntries === undefined ? {} : { maxEntries }),
-      });
-      heap.exports[`${g}m_add`]!(acc, out, acc);
+    if (rows > 1) {
+      const window = c ?? bestWindow(n, 254);
+      const table = buildTable(heap, layout, ptr, n, rows, window);
+      const all = Int32Array.from(bases.keys());
+      bucketMsm(heap, table, s, all, window, out, maxEntries === undefined ? {} : { maxEntries });
+    } else {
+      const set: BaseSet = { full: { group: layout, ptr, n, rows: 1, c: 0 } };
+      msmSet(heap, set, s, out, heap.alloc(layout.jacobian), maxEntries);
     }
-    const aff = heap.alloc(layout.affine);
-    heap.exports[`${g}m_toAffine`]!(acc, aff);
-    expect(G.eq(G.fromRprLEM(heap.read(aff, layout.affine), 0), expected)).toBe(true);
+    expectPoint(G, layout, out, pointwise(G, bases, scalars));
   } finally {
     heap.top = mark;
   }
@@ -176,37 +183,16 @@ describe('bucket multi-exponentiation (batched affine additions)', () => {
         async (group, triples) => {
           const G = curve[group];
           const layout = group === 'G1' ? G1 : G2;
-          const n = triples.length;
-          const baseBytes = new Uint8Array(n * layout.affine);
-          const points = triples.map(([k]) =>
-            k === 0n ? G.zero : k < 0n ? G.neg(G.timesScalar(G.g, -k)) : G.timesScalar(G.g, k),
-          );
-          points.forEach((p, i) => {
-            G.toRprLEM(baseBytes, i * layout.affine, G.toAffine(p));
-          });
-          const scalarsOf = (pick: 1 | 2) => {
-            const b = new Uint8Array(n * 32);
-            triples.forEach((t, i) => {
-              b.set(le(t[pick]), i * 32);
-            });
-            return signedScalars(b, n);
-          };
+          const ks = triples.map((t) => t[0]);
           const mark = heap.top;
           try {
-            const set: BaseSet = {
-              full: { group: layout, ptr: heap.allocCopy(baseBytes), n, rows: 1, c: 0 },
-            };
-            learnHot(heap, set, scalarsOf(1), 1 << 24); // learned on the first scalars …
+            const ptr = heap.allocCopy(basesBytes(G, layout, ks));
+            const set: BaseSet = { full: { group: layout, ptr, n: ks.length, rows: 1, c: 0 } };
+            learnHot(heap, set, scalarsOf(triples.map((t) => t[1])), 1 << 24); // learned on the first scalars …
+            const second = triples.map((t) => t[2]);
             const out = heap.alloc(layout.jacobian);
-            const tmp = heap.alloc(layout.jacobian);
-            msmSet(heap, set, scalarsOf(2), out, tmp); // … used for the second
-            let expected = G.zero;
-            points.forEach((p, i) => {
-              expected = G.add(expected, G.timesScalar(p, triples[i]![2]));
-            });
-            const aff = heap.alloc(layout.affine);
-            heap.exports[`${layout.name}m_toAffine`]!(out, aff);
-            expect(G.eq(G.fromRprLEM(heap.read(aff, layout.affine), 0), expected)).toBe(true);
+            msmSet(heap, set, scalarsOf(second), out, heap.alloc(layout.jacobian)); // … used for the second
+            expectPoint(G, layout, out, pointwise(G, ks, second));
           } finally {
             heap.top = mark;
           }
@@ -224,7 +210,7 @@ describe('bucket multi-exponentiation (batched affine additions)', () => {
         (vals, c) => {
           const bytes = new Uint8Array(vals.length * 32);
           vals.forEach((v, i) => {
-            bytes.set(le(v), i * 32);
+            bytes.set(bytesLE(v), i * 32);
           });
           const s = signedScalars(bytes, vals.length);
           const windows = Math.ceil(255 / c);
@@ -237,7 +223,7 @@ describe('bucket multi-exponentiation (batched affine additions)', () => {
               expect(Math.abs(digit)).toBeLessThanOrEqual(2 ** (c - 1));
               acc += BigInt(digit) << BigInt(k * c);
             }
-            expect(((acc % BN254_R) + BN254_R) % BN254_R).toBe(v);
+            expect(((acc % FIELD_MODULUS) + FIELD_MODULUS) % FIELD_MODULUS).toBe(v);
           });
         },
       ),

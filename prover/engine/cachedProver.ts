@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { FIELD_MODULUS } from '../../circuits/core/field.ts';
 import { type BaseSet, learnHot, msmSet, planTable } from './baseSet.ts';
 import { type BaseTable, bucketMsm, buildTable, G1, G2 } from './bucketMsm.ts';
-import { signedScalars } from './scalars.ts';
+import { bytesLE, invMod, readLE, rootOfUnity } from './frMath.ts';
+import { bitClasses, signedScalars, sliceScalars } from './scalars.ts';
 import { CurveHeap } from './wasmCurve.ts';
-import { BN254_R, type Groth16Zkey, parseZkey, wtnsValues } from './zkeyFile.ts';
+import { type Groth16Zkey, parseZkey, wtnsValues } from './zkeyFile.ts';
 
 /**
  * The native-cache Groth16 prover: everything that does not depend on the witness is done once
@@ -59,59 +61,6 @@ export interface EngineProof {
   readonly phases: PhaseTimes;
 }
 
-/** Primitive 2^(power+1)-th root of unity of BN254's Fr, as ffjavascript and wasmcurves define it. */
-function cosetShift(power: number): bigint {
-  const r = BN254_R;
-  const pow = (b: bigint, e: bigint) => {
-    let acc = 1n;
-    let x = b % r;
-    while (e > 0n) {
-      if (e & 1n) acc = (acc * x) % r;
-      x = (x * x) % r;
-      e >>= 1n;
-    }
-    return acc;
-  };
-  let s = 0;
-  let t = r - 1n;
-  while ((t & 1n) === 0n) {
-    t >>= 1n;
-    s++;
-  }
-  let nqr = 2n;
-  while (pow(nqr, (r - 1n) >> 1n) === 1n) nqr++;
-  let w = pow(nqr, t); // primitive 2^s-th root
-  for (let i = s; i > power + 1; i--) w = (w * w) % r;
-  return w;
-}
-
-function bytesLE(v: bigint, n = 32): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
-}
-
-function readLE(b: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
-  return v;
-}
-
-function modInverse(v: bigint): bigint {
-  let acc = 1n;
-  let b = ((v % BN254_R) + BN254_R) % BN254_R;
-  let e = BN254_R - 2n;
-  while (e > 0n) {
-    if (e & 1n) acc = (acc * b) % BN254_R;
-    b = (b * b) % BN254_R;
-    e >>= 1n;
-  }
-  return acc;
-}
-
 /** first·base^i for i < count, in Fr Montgomery form, in a new block of the heap. */
 function powerTable(heap: CurveHeap, base: bigint, first: bigint, count: number): number {
   const ex = heap.exports;
@@ -127,7 +76,7 @@ function powerTable(heap: CurveHeap, base: bigint, first: bigint, count: number)
 
 function randomScalar(): bigint {
   // 64 random bytes reduced mod r: bias below 2^-250.
-  return readLE(randomBytes(64)) % BN254_R;
+  return readLE(randomBytes(64)) % FIELD_MODULUS;
 }
 
 export class PreparedModel {
@@ -141,6 +90,8 @@ export class PreparedModel {
   /** Points per bucket pass: bounds the per-proof scratch (~200 bytes a point) by the budget too. */
   private readonly maxEntries: number;
   private learned = false;
+  /** 0..n−1: the H scalars are all used (they are dense, full-size). */
+  private readonly hIndex: Int32Array;
 
   private constructor(
     key: Groth16Zkey,
@@ -164,6 +115,7 @@ export class PreparedModel {
     this.p = p;
     this.tables = tables;
     this.prepareMs = ms;
+    this.hIndex = Int32Array.from({ length: key.domainSize }, (_, i) => i);
   }
 
   /** Bytes of WASM memory this model holds (key, tables, per-proof buffers). */
@@ -186,7 +138,6 @@ export class PreparedModel {
     const t0 = performance.now();
     const key = parseZkey(zkeyFile);
     const heap = await CurveHeap.create();
-    const ex = heap.exports;
     const n = key.domainSize;
     const p: Record<string, number> = {};
     p['coefs'] = heap.allocCopy(key.coefs.subarray(4));
@@ -198,11 +149,11 @@ export class PreparedModel {
     const C = heap.allocCopy(key.pointsC);
     // FFT tables: twiddles ω^i and ω^-i (i < n/2), and inc^i / n, which scales the inverse
     // transform and moves the polynomial to the odd coset {inc·ω^j} in one multiplication.
-    const inc = cosetShift(key.power);
-    const omega = (inc * inc) % BN254_R;
+    const inc = rootOfUnity(key.power + 1); // generates the odd coset
+    const omega = (inc * inc) % FIELD_MODULUS;
     p['twF'] = powerTable(heap, omega, 1n, Math.max(1, n / 2));
-    p['twI'] = powerTable(heap, modInverse(omega), 1n, Math.max(1, n / 2));
-    p['shift'] = powerTable(heap, inc, modInverse(BigInt(n)), n);
+    p['twI'] = powerTable(heap, invMod(omega), 1n, Math.max(1, n / 2));
+    p['shift'] = powerTable(heap, inc, invMod(BigInt(n)), n);
     p['w'] = heap.alloc(key.nVars * 32);
     p['a'] = heap.alloc(n * 32);
     p['b'] = heap.alloc(n * 32);
@@ -255,26 +206,25 @@ export class PreparedModel {
     const t2 = performance.now();
 
     const w = signedScalars(witness, key.nVars);
-    const wc = signedScalars(witness.subarray((key.nPublic + 1) * 32), key.nVars - key.nPublic - 1);
+    const wc = sliceScalars(w, key.nPublic + 1); // C covers the private signals only
     const t = this.tables;
     if (!this.learned) {
       this.learned = true;
       for (const set of [t.B2, t.A, t.B1]) this.budgetLeft -= learnHot(heap, set, w, this.budgetLeft); // G2 gains most
       this.budgetLeft -= learnHot(heap, t.C, wc, this.budgetLeft);
     }
+    const classes = bitClasses(w);
     const t2b = performance.now();
-    msmSet(heap, t.A, w, p['piA']!, p['tmp1']!, this.maxEntries);
+    msmSet(heap, t.A, w, p['piA']!, p['tmp1']!, this.maxEntries, classes);
     const t3 = performance.now();
-    msmSet(heap, t.B1, w, p['piB1']!, p['tmp1']!, this.maxEntries);
+    msmSet(heap, t.B1, w, p['piB1']!, p['tmp1']!, this.maxEntries, classes);
     const t4 = performance.now();
-    msmSet(heap, t.B2, w, p['piB2']!, p['tmp3']!, this.maxEntries);
+    msmSet(heap, t.B2, w, p['piB2']!, p['tmp3']!, this.maxEntries, classes);
     const t5 = performance.now();
     msmSet(heap, t.C, wc, p['piC']!, p['tmp1']!, this.maxEntries);
     const t6 = performance.now();
-    const hs = signedScalars(heap.read(p['h']!, n * 32), n);
-    const allH = new Int32Array(n);
-    for (let i = 0; i < n; i++) allH[i] = i;
-    bucketMsm(heap, this.tables.H, hs, allH, this.tables.H.c, p['resH']!, { maxEntries: this.maxEntries });
+    const hs = signedScalars(heap.u8.subarray(p['h']!, p['h']! + n * 32), n);
+    bucketMsm(heap, t.H, hs, this.hIndex, t.H.c, p['resH']!, { maxEntries: this.maxEntries });
     const t7 = performance.now();
 
     const r = randomScalar();
@@ -301,7 +251,12 @@ export class PreparedModel {
     ex['g1m_add']!(p['piC']!, p['tmp1']!, p['piC']!);
     times('g1m_timesScalar', p['piB1']!, r, p['tmp1']!);
     ex['g1m_add']!(p['piC']!, p['tmp1']!, p['piC']!);
-    times('g1m_timesScalarAffine', p['delta1']!, (BN254_R - ((r * s) % BN254_R)) % BN254_R, p['tmp1']!);
+    times(
+      'g1m_timesScalarAffine',
+      p['delta1']!,
+      (FIELD_MODULUS - ((r * s) % FIELD_MODULUS)) % FIELD_MODULUS,
+      p['tmp1']!,
+    );
     ex['g1m_add']!(p['piC']!, p['tmp1']!, p['piC']!);
 
     const g1 = (ptr: number): [string, string, string] => {

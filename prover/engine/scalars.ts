@@ -1,3 +1,5 @@
+import { FIELD_MODULUS } from '../../circuits/core/field.ts';
+
 /**
  * Scalar recoding for multi-exponentiation, on 32-bit limbs (no bigint per scalar: a 2^16-point
  * MSM recodes 65,536 scalars per proof).
@@ -7,10 +9,8 @@
  * elements the negative ones are near r, and this makes them small again.
  */
 
-const R_LIMBS = limbsOf(21888242871839275222246405745257275088548364400416034343698204186575808495617n);
-const HALF_R_LIMBS = limbsOf(
-  21888242871839275222246405745257275088548364400416034343698204186575808495617n >> 1n,
-);
+const R_LIMBS = limbsOf(FIELD_MODULUS);
+const HALF_R_LIMBS = limbsOf(FIELD_MODULUS >> 1n);
 
 function limbsOf(v: bigint): Uint32Array {
   const out = new Uint32Array(8);
@@ -60,6 +60,16 @@ export function signedScalars(scalars: Uint8Array, n: number): SignedScalars {
     bits[s] = top < 0 ? 0 : 32 * top + (32 - Math.clz32(src[o + top]!));
   }
   return { mag: src, neg, bits, n };
+}
+
+/** The scalars from index `from` on, as views (no copy, no recoding). */
+export function sliceScalars(s: SignedScalars, from: number): SignedScalars {
+  return {
+    mag: s.mag.subarray(from * 8),
+    neg: s.neg.subarray(from),
+    bits: s.bits.subarray(from),
+    n: s.n - from,
+  };
 }
 
 /**

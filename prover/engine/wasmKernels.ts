@@ -42,22 +42,28 @@ function forPtr(c: CodeBuilder, ptr: string, end: string, step: Code, body: Code
   );
 }
 
+/** Adds an exported function with i32 parameters and locals (and optionally an i32 result). */
+function declare(
+  module: ModuleBuilder,
+  name: string,
+  params: string[],
+  locals: string[],
+  returnsI32 = false,
+) {
+  const f = module.addFunction(name);
+  for (const p of params) f.addParam(p, 'i32');
+  if (returnsI32) f.setReturnType('i32');
+  for (const l of locals) f.addLocal(l, 'i32');
+  module.exportFunction(name);
+  return { f, c: f.getCodeBuilder() };
+}
+
 /**
  * zk_gather(pTable, pIdx, n, pDst, pointSize, negFn): copies the listed points of a table into a
  * dense array, negating those whose entry says so. One copy per group size so the loop is tight.
  */
 function buildGather(module: ModuleBuilder, name: string, pointSize: number, negFn: string): void {
-  const f = module.addFunction(name);
-  f.addParam('pTable', 'i32');
-  f.addParam('pIdx', 'i32');
-  f.addParam('n', 'i32');
-  f.addParam('pDst', 'i32');
-  f.addLocal('it', 'i32');
-  f.addLocal('end', 'i32');
-  f.addLocal('e', 'i32');
-  f.addLocal('src', 'i32');
-  f.addLocal('dst', 'i32');
-  const c = f.getCodeBuilder();
+  const { f, c } = declare(module, name, ['pTable', 'pIdx', 'n', 'pDst'], ['it', 'end', 'e', 'src', 'dst']);
   const copyWords: Code[] = [];
   for (let o = 0; o < pointSize; o += 8) {
     copyWords.push(c.i64_store(c.getLocal('dst'), o, c.i64_load(c.getLocal('src'), o)));
@@ -93,7 +99,6 @@ function buildGather(module: ModuleBuilder, name: string, pointSize: number, neg
       ),
     ),
   );
-  module.exportFunction(name);
 }
 
 /**
@@ -109,18 +114,13 @@ function buildGather(module: ModuleBuilder, name: string, pointSize: number, neg
  */
 function buildAddLevel(module: ModuleBuilder, g: Group): void {
   const { N8, G1A, fp, gp } = g;
-  const f = module.addFunction(`zk_${g.name}AddLevel`);
-  f.addParam('pSrc', 'i32');
-  f.addParam('pCnt', 'i32');
-  f.addParam('nSeg', 'i32');
-  f.addParam('pDst', 'i32');
-  f.addParam('pD', 'i32');
-  f.addParam('pPre', 'i32');
-  f.addParam('pFlag', 'i32');
-  f.setReturnType('i32');
-  for (const l of ['seg', 'pCntIt', 'pCntEnd', 'm', 'it', 'end', 'k', 'dst', 'mx', 'h', 'fl'])
-    f.addLocal(l, 'i32');
-  const c = f.getCodeBuilder();
+  const { f, c } = declare(
+    module,
+    `zk_${g.name}AddLevel`,
+    ['pSrc', 'pCnt', 'nSeg', 'pDst', 'pD', 'pPre', 'pFlag'],
+    ['seg', 'pCntIt', 'pCntEnd', 'm', 'it', 'end', 'k', 'dst', 'mx', 'h', 'fl'],
+    true,
+  );
 
   const ACC = c.i32_const(module.alloc(N8));
   const INV = c.i32_const(module.alloc(N8));
@@ -272,7 +272,6 @@ function buildAddLevel(module: ModuleBuilder, g: Group): void {
     ),
     c.getLocal('mx'),
   );
-  module.exportFunction(`zk_${g.name}AddLevel`);
 }
 
 /**
@@ -282,15 +281,12 @@ function buildAddLevel(module: ModuleBuilder, g: Group): void {
  */
 function buildBucketSum(module: ModuleBuilder, g: Group): void {
   const { N8, G1A, gp } = g;
-  const f = module.addFunction(`zk_${g.name}BucketSum`);
-  f.addParam('pPts', 'i32');
-  f.addParam('pCnt', 'i32');
-  f.addParam('nBuckets', 'i32');
-  f.addParam('pOut', 'i32');
-  f.addLocal('b', 'i32');
-  f.addLocal('it', 'i32');
-  f.addLocal('cnt', 'i32');
-  const c = f.getCodeBuilder();
+  const { f, c } = declare(
+    module,
+    `zk_${g.name}BucketSum`,
+    ['pPts', 'pCnt', 'nBuckets', 'pOut'],
+    ['b', 'it', 'cnt'],
+  );
   const ACC = c.i32_const(module.alloc(3 * N8));
   f.addCode(
     c.call(`${gp}_zero`, ACC),
@@ -339,20 +335,11 @@ function buildBucketSum(module: ModuleBuilder, g: Group): void {
       ),
     ),
   );
-  module.exportFunction(`zk_${g.name}BucketSum`);
 }
 
 /** zk_frBatchMul(pA, pB, n, pOut): out[i] = a[i]·b[i] over Fr (Montgomery). */
 function buildBatchMul(module: ModuleBuilder): void {
-  const f = module.addFunction('zk_frBatchMul');
-  f.addParam('pA', 'i32');
-  f.addParam('pB', 'i32');
-  f.addParam('n', 'i32');
-  f.addParam('pOut', 'i32');
-  f.addLocal('it', 'i32');
-  f.addLocal('end', 'i32');
-  f.addLocal('off', 'i32');
-  const c = f.getCodeBuilder();
+  const { f, c } = declare(module, 'zk_frBatchMul', ['pA', 'pB', 'n', 'pOut'], ['it', 'end']);
   f.addCode(
     c.setLocal('it', c.i32_const(0)),
     c.setLocal('end', c.i32_mul(c.getLocal('n'), c.i32_const(N8))),
@@ -369,7 +356,6 @@ function buildBatchMul(module: ModuleBuilder): void {
       ),
     ),
   );
-  module.exportFunction('zk_frBatchMul');
 }
 
 /**
@@ -378,16 +364,12 @@ function buildBatchMul(module: ModuleBuilder): void {
  */
 function buildDoubleMany(module: ModuleBuilder, g: Group): void {
   const { N8, G1A, gp } = g;
-  const f = module.addFunction(`zk_${g.name}DoubleMany`);
-  f.addParam('pIn', 'i32');
-  f.addParam('n', 'i32');
-  f.addParam('times', 'i32');
-  f.addParam('pOut', 'i32');
-  f.addLocal('it', 'i32');
-  f.addLocal('end', 'i32');
-  f.addLocal('dst', 'i32');
-  f.addLocal('t', 'i32');
-  const c = f.getCodeBuilder();
+  const { f, c } = declare(
+    module,
+    `zk_${g.name}DoubleMany`,
+    ['pIn', 'n', 'times', 'pOut'],
+    ['it', 'end', 'dst', 't'],
+  );
   f.addCode(
     c.setLocal('it', c.getLocal('pIn')),
     c.setLocal('end', c.i32_add(c.getLocal('pIn'), c.i32_mul(c.getLocal('n'), c.i32_const(G1A)))),
@@ -412,7 +394,6 @@ function buildDoubleMany(module: ModuleBuilder, g: Group): void {
       ),
     ),
   );
-  module.exportFunction(`zk_${g.name}DoubleMany`);
 }
 
 /**
@@ -422,13 +403,12 @@ function buildDoubleMany(module: ModuleBuilder, g: Group): void {
  * FFT spends a second one stepping the twiddle.
  */
 function buildFft(module: ModuleBuilder): void {
-  const f = module.addFunction('zk_frFft');
-  f.addParam('px', 'i32');
-  f.addParam('bits', 'i32');
-  f.addParam('pTw', 'i32');
-  for (const l of ['n', 's', 'half', 'twStep', 'k', 'kEnd', 'j', 'p1', 'p2', 'w', 'groupEnd'])
-    f.addLocal(l, 'i32');
-  const c = f.getCodeBuilder();
+  const { f, c } = declare(
+    module,
+    'zk_frFft',
+    ['px', 'bits', 'pTw'],
+    ['n', 's', 'half', 'twStep', 'k', 'kEnd', 'p1', 'p2', 'w', 'groupEnd'],
+  );
   const T = c.i32_const(module.alloc(32));
   f.addCode(
     c.call('frm__reversePermutation', c.getLocal('px'), c.getLocal('bits')),
@@ -469,7 +449,6 @@ function buildFft(module: ModuleBuilder): void {
       ),
     ),
   );
-  module.exportFunction('zk_frFft');
 }
 
 export function addEngineKernels(module: ModuleBuilder): void {

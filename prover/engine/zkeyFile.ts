@@ -1,8 +1,9 @@
+import { FIELD_MODULUS } from '../../circuits/core/field.ts';
 import { ZkinferError } from '../../protocol/errors.ts';
+import { readLE } from './frMath.ts';
 
-/** BN254's base and scalar field moduli: the only curve the engine proves on. */
+/** BN254's base field modulus (the scalar field's is FIELD_MODULUS): the only curve the engine proves on. */
 export const BN254_Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
-export const BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
 /**
  * A Groth16 proving key as snarkjs writes it (zkey format v1), as views into the file's bytes.
@@ -34,12 +35,6 @@ export class ZkeyFormatError extends ZkinferError {
   constructor(what: string) {
     super('ARTIFACT_INVALID', `proving key: ${what}`);
   }
-}
-
-function readLE(b: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
-  return v;
 }
 
 /** Parses and checks every size; a truncated or foreign file is a ZkeyFormatError, never a crash. */
@@ -83,7 +78,7 @@ export function parseZkey(file: Uint8Array): Groth16Zkey {
   o += 32;
   const n8r = hv.getUint32(o, true);
   o += 4;
-  if (n8r !== 32 || readLE(h.subarray(o, o + 32)) !== BN254_R)
+  if (n8r !== 32 || readLE(h.subarray(o, o + 32)) !== FIELD_MODULUS)
     throw new ZkeyFormatError('curve is not BN254');
   o += 32;
   const nVars = hv.getUint32(o, true);
@@ -162,7 +157,7 @@ export function wtnsValues(file: Uint8Array, nVars: number): Uint8Array {
   }
   if (!header || !values) throw new ZkinferError('INVALID_INPUT', 'witness: missing sections');
   const hv = new DataView(header.buffer, header.byteOffset, header.byteLength);
-  if (hv.getUint32(0, true) !== 32 || readLE(header.subarray(4, 36)) !== BN254_R)
+  if (hv.getUint32(0, true) !== 32 || readLE(header.subarray(4, 36)) !== FIELD_MODULUS)
     throw new ZkinferError('INVALID_INPUT', 'witness: field is not BN254 Fr');
   const n = hv.getUint32(36, true);
   if (n !== nVars || values.byteLength !== n * 32)
