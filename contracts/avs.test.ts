@@ -13,6 +13,7 @@ import { setUpModel } from '../test/helpers/provedModel.ts';
 import type { AttestationBatch, AvsClient, AvsTask } from './avsClient.ts';
 import { setUpLocalAvs } from './localAvs.ts';
 import { type LocalChain, startHardhatNode } from './localChain.ts';
+import { TASK_STATUS } from './settlementMath.ts';
 
 let chain: LocalChain;
 let provider: JsonRpcProvider;
@@ -45,6 +46,33 @@ async function newTask(
 /** Proves `input` for (taskId, prover): the binding is the contract's own bindingOf. */
 async function proveFor(client: AvsClient, taskId: number, input: ArrayLike<number>) {
   return proveOnce(a, input, await client.bindingOf(taskId));
+}
+
+/** Proves as a user would, with `zkinfer prove`, bound to (taskId, client); returns the bundle. */
+async function proveWithCli(
+  client: AvsClient,
+  taskId: number,
+  inputFile: string,
+  out: string,
+  ...extra: string[]
+) {
+  const binding = await client.bindingOf(taskId);
+  const proved = await zkinfer(
+    'prove',
+    a.dir,
+    '--input',
+    inputFile,
+    '--binding',
+    binding.toString(),
+    '--out',
+    out,
+    ...extra,
+  );
+  expect(proved.code).toBe(0);
+  return JSON.parse(await readFile(join(out, 'bundle.json'), 'utf8')) as {
+    proof: Groth16Proof;
+    publicSignals: string[];
+  };
 }
 
 async function revertName(p: Promise<unknown>): Promise<string> {
@@ -98,17 +126,16 @@ describe('AVS contracts on a real local node', () => {
     await writeFile(join(dir, 'x.json'), JSON.stringify({ input: Array.from(inputs[5]!) }));
     for (const engine of ['native-cache', 'snarkjs']) {
       const { taskId, task } = await newTask(inputs[5]!);
-      const binding = await ops[2]!.bindingOf(taskId);
-      const out = join(dir, engine);
-      const args = ['prove', a.dir, '--input', join(dir, 'x.json'), '--binding', binding.toString()];
-      const proved = await zkinfer(...args, '--out', out, '--engine', engine);
-      expect(proved.code).toBe(0);
-      const bundle = JSON.parse(await readFile(join(out, 'bundle.json'), 'utf8')) as {
-        proof: Groth16Proof;
-        publicSignals: string[];
-      };
+      const bundle = await proveWithCli(
+        ops[2]!,
+        taskId,
+        join(dir, 'x.json'),
+        join(dir, engine),
+        '--engine',
+        engine,
+      );
       await ops[2]!.submitProven(taskId, task, bundle.proof, bundle.publicSignals);
-      expect(await ops[2]!.status(taskId)).toBe(2); // Proven
+      expect(TASK_STATUS[await ops[2]!.status(taskId)]).toBe('Proven');
     }
     const bad = await zkinfer(
       'prove',
@@ -129,22 +156,7 @@ describe('AVS contracts on a real local node', () => {
     // the operator proves with the CLI, exactly as a user would, bound to this task and itself
     const dir = await mkdtemp(join(tmpdir(), 'zkinfer-audit-'));
     await writeFile(join(dir, 'x.json'), JSON.stringify({ input: Array.from(inputs[8]!) }));
-    const binding = await ops[1]!.bindingOf(taskId);
-    const proved = await zkinfer(
-      'prove',
-      a.dir,
-      '--input',
-      join(dir, 'x.json'),
-      '--binding',
-      binding.toString(),
-      '--out',
-      join(dir, 'proof'),
-    );
-    expect(proved.code).toBe(0);
-    const bundle = JSON.parse(await readFile(join(dir, 'proof', 'bundle.json'), 'utf8')) as {
-      proof: Groth16Proof;
-      publicSignals: string[];
-    };
+    const bundle = await proveWithCli(ops[1]!, taskId, join(dir, 'x.json'), join(dir, 'proof'));
     await ops[1]!.submitProven(taskId, task, bundle.proof, bundle.publicSignals);
     const deploymentFile = join(dir, 'deployment.json');
     await writeFile(deploymentFile, JSON.stringify(owner.deployment));

@@ -93,10 +93,12 @@ describe('ProvingPool', () => {
     for (const engine of ['native-cache', 'snarkjs'] as const) {
       const p = new ProvingPool({ workers: 2, maxQueue: 2, engine });
       try {
-        const [ms] = await p.warm([
+        const warmMs = await p.warm([
           { wasmPath: a.paths.wasm, zkeyPath: a.paths.zkey, sampleInput: job(0).circuitInput },
         ]);
-        expect(ms).toBeGreaterThanOrEqual(0);
+        // one figure per model: the slowest worker's preparation, which really happened
+        expect(warmMs).toHaveLength(1);
+        expect(warmMs[0]).toBeGreaterThan(0);
         const r = await p.prove(job(5), { deadlineMs: 60_000 });
         expect(r.engine).toBe(engine);
         expect(await verifyProof(vkey, r.publicSignals, r.proof)).toEqual({ ok: true });
