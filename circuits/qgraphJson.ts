@@ -1,4 +1,5 @@
 import { ArtifactError } from '../protocol/errors.ts';
+import type { FnTable } from './core/fnApprox.ts';
 import type { QNode, QuantGraph } from './core/quantGraph.ts';
 
 /** Serialises a quantized graph: bigints as decimal strings, index arrays as plain arrays. */
@@ -46,6 +47,34 @@ export function quantGraphFromJson(text: string, label = 'qgraph.json'): QuantGr
             };
           case 'rescale':
             return n as unknown as QNode;
+          case 'mul':
+            return { ...(n as unknown as QNode & { kind: 'mul' }), ia: ints(n['ia']), ib: ints(n['ib']) };
+          case 'div':
+            return {
+              ...(n as unknown as QNode & { kind: 'div' }),
+              inum: ints(n['inum']),
+              iden: ints(n['iden']),
+            };
+          case 'rsqrt':
+            return { ...(n as unknown as QNode & { kind: 'rsqrt' }), add: BigInt(n['add'] as string) };
+          case 'fn': {
+            const t = n['table'] as Record<string, unknown>;
+            return {
+              ...(n as unknown as QNode & { kind: 'fn' }),
+              offset: BigInt(n['offset'] as string),
+              table: {
+                ...(t as unknown as FnTable),
+                w0: BigInt(t['w0'] as string),
+                A: big(t['A'] as string[]),
+                B: big(t['B'] as string[]),
+                C: big(t['C'] as string[]),
+                yLo: BigInt(t['yLo'] as string),
+                yHi: BigInt(t['yHi'] as string),
+                outLo: BigInt(t['outLo'] as string),
+                outHi: BigInt(t['outHi'] as string),
+              },
+            };
+          }
           default:
             throw new Error(`unknown node kind ${String(n['kind'])}`);
         }

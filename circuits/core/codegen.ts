@@ -1,7 +1,7 @@
-import { argMaxCost, maxCost, planRescale, windowBits } from './cost.ts';
+import { argMaxCost, divCost, fnCost, maxCost, planRescale, rsqrtCost, windowBits } from './cost.ts';
 import { FIELD_MODULUS, toField } from './field.ts';
 import { inputsPerLimb, poseidonChain, publicLayout } from './publicSignals.ts';
-import { maxBig, minBig, type QuantGraph } from './quantGraph.ts';
+import { bitLength, maxBig, minBig, type QuantGraph, signedBits } from './quantGraph.ts';
 
 /** Constraint count of circomlib's Poseidon(n), n = 1..16, measured with circom 2.2.3 --O2. */
 export const POSEIDON_CONSTRAINTS: readonly number[] = [
@@ -106,6 +106,61 @@ export function generateCircuit(
         constraints += plan.cost;
         maxBits = Math.max(maxBits, plan.bits);
         emit(`    ${name(out.id)}[${r}] <== ${call};`);
+      }
+    } else if (node.kind === 'mul') {
+      for (let r = 0; r < n; r++) {
+        emit(
+          `    ${name(out.id)}[${r}] <== ${name(node.a)}[${node.ia[r]}] * ${name(node.b)}[${node.ib[r]}];`,
+        );
+      }
+      constraints += n;
+    } else if (node.kind === 'fn') {
+      const x = graph.tensors[node.input]!;
+      const t = node.table;
+      const arr = (v: readonly bigint[]) => `[${v.join(', ')}]`;
+      const tag = `fn${index}`;
+      emit(`    var ${tag}A[${t.A.length}] = ${arr(t.A)};`);
+      emit(`    var ${tag}B[${t.B.length}] = ${arr(t.B)};`);
+      emit(`    var ${tag}C[${t.C.length}] = ${arr(t.C)};`);
+      const constantC = t.C.every((c) => c === t.C[0]);
+      const mul = 1n << BigInt(node.up);
+      for (let r = 0; r < n; r++) {
+        const dLo = x.lo[r]! * mul + node.offset;
+        const dHi = x.hi[r]! * mul + node.offset;
+        const B = Math.max(signedBits(dLo, dHi), node.k + t.M);
+        const expr = `${name(x.id)}[${r}]${node.up > 0 ? ` * ${mul}` : ''} + ${lit(node.offset)}`;
+        constraints += fnCost(B, node.k, t.M, t.s, t.bP, constantC);
+        maxBits = Math.max(maxBits, B + 1);
+        emit(
+          `    ${name(out.id)}[${r}] <== PiecewiseQuad(${B}, ${node.k}, ${t.M}, ${t.s}, ${t.g}, ${t.bP}, ${tag}A, ${tag}B, ${tag}C, ${t.yLo}, ${t.yHi})(${expr});`,
+        );
+      }
+    } else if (node.kind === 'div') {
+      const num = graph.tensors[node.num]!;
+      const den = graph.tensors[node.den]!;
+      for (let r = 0; r < n; r++) {
+        const i = node.inum[r]!;
+        const j = node.iden[r]!;
+        const bd = bitLength(2n * den.hi[j]!);
+        const bq = Math.max(1, signedBits(out.lo[r]!, out.hi[r]!));
+        constraints += divCost(bq, bd);
+        maxBits = Math.max(maxBits, bd, bq + 1);
+        const d = `${name(den.id)}[${j}]`;
+        emit(
+          `    ${name(out.id)}[${r}] <== DivFloor(${bq}, ${bd})(${name(num.id)}[${i}] * ${1n << BigInt(node.k + 1)} + ${d}, 2 * ${d});`,
+        );
+      }
+    } else if (node.kind === 'rsqrt') {
+      const v = graph.tensors[node.input]!;
+      const mul = 1n << BigInt(node.up);
+      for (let r = 0; r < n; r++) {
+        const bv = bitLength(v.hi[r]! * mul + node.add);
+        const by = Math.max(1, bitLength(out.hi[r]!));
+        constraints += rsqrtCost(bv, by);
+        maxBits = Math.max(maxBits, by + bv + 1);
+        emit(
+          `    ${name(out.id)}[${r}] <== RsqrtFloor(${node.K}, ${bv}, ${by})(${name(v.id)}[${r}] * ${mul} + ${node.add});`,
+        );
       }
     } else {
       const x = graph.tensors[node.input]!;
@@ -234,6 +289,11 @@ function rankMod(input: readonly Map<string, bigint>[]): number {
     }
   }
   return rank;
+}
+
+/** A signed constant as circom reads it. */
+function lit(v: bigint): string {
+  return v < 0n ? `(${v})` : `${v}`;
 }
 
 /** a + b + … as a balanced tree: circom evaluates expressions recursively, and a left-deep sum of

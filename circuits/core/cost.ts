@@ -44,3 +44,20 @@ export function maxCost(n: number, b: number): number {
 export function argMaxCost(n: number, b: number): number {
   return n <= 1 ? 0 : 2 * n + n * b;
 }
+
+/** PiecewiseQuad(B, k, M, s, g, bP, ...): one decomposition, the window test, the selector's
+ * monomials, two Horner products (one when the quadratic coefficient is the same in every
+ * segment, so that its product is linear), the output rescale and the saturation select. */
+export function fnCost(B: number, k: number, M: number, s: number, bP: number, constantC: boolean): number {
+  return B + 1 + (B - k - M) + (2 ** s - s - 1) + (constantC ? 1 : 2) + bP + 1 + 1;
+}
+
+/** DivFloor(bq, bd): the product, two bd-bit remainder checks, a (bq + 1)-bit quotient check. */
+export function divCost(bq: number, bd: number): number {
+  return 1 + 2 * bd + bq + 1;
+}
+
+/** RsqrtFloor(K, bv, by): y's range, y², both products, two (by + bv + 1)-bit side checks. */
+export function rsqrtCost(bv: number, by: number): number {
+  return by + 3 + 2 * (by + bv + 1);
+}

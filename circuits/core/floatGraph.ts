@@ -50,7 +50,64 @@ export interface ArgMaxNode extends NodeBase {
   readonly input: number;
   readonly groups: readonly Int32Array[];
 }
-export type FloatNode = LinearNode | ReluNode | MaxPoolNode | ArgMaxNode;
+/** out[i] = a[ia[i]] · b[ib[i]]: a product of two computed tensors (gates, attention, squares). */
+export interface MulNode extends NodeBase {
+  readonly kind: 'mul';
+  readonly a: number;
+  readonly b: number;
+  readonly ia: Int32Array;
+  readonly ib: Int32Array;
+}
+/** A smooth element-wise function, proven as a piecewise quadratic (see fnApprox.ts). */
+export interface FnNode extends NodeBase {
+  readonly kind: 'fn';
+  readonly fn: FnName;
+  readonly input: number;
+}
+/** out[i] = num[inum[i]] / den[iden[i]]; the denominator must be provably ≥ one quantum. */
+export interface DivNode extends NodeBase {
+  readonly kind: 'div';
+  readonly num: number;
+  readonly den: number;
+  readonly inum: Int32Array;
+  readonly iden: Int32Array;
+}
+/** out[i] = 1 / sqrt(in[i]) for in[i] > 0 (normalisations: LayerNorm's Div by Sqrt). */
+export interface RsqrtNode extends NodeBase {
+  readonly kind: 'rsqrt';
+  readonly input: number;
+}
+/** Softmax over each group of input elements (max-subtracted exp, sum, division). */
+export interface SoftmaxNode extends NodeBase {
+  readonly kind: 'softmax';
+  readonly input: number;
+  readonly groups: readonly Int32Array[];
+}
+export type FnName = 'sigmoid' | 'tanh' | 'erf' | 'exp';
+export type FloatNode =
+  | LinearNode
+  | ReluNode
+  | MaxPoolNode
+  | ArgMaxNode
+  | MulNode
+  | FnNode
+  | DivNode
+  | RsqrtNode
+  | SoftmaxNode;
+
+/** The tensors a node reads. */
+export function nodeInputs(n: FloatNode): readonly number[] {
+  switch (n.kind) {
+    case 'linear':
+      return n.inputs;
+    case 'mul':
+      return [n.a, n.b];
+    case 'div':
+      return [n.num, n.den];
+    default:
+      return [n.input];
+  }
+}
 
 export interface GraphOutput {
   readonly name: string;
@@ -107,7 +164,7 @@ export class LinearMapBuilder implements RowWriter {
 export function consumersOf(nodes: readonly FloatNode[]): Map<number, FloatNode[]> {
   const map = new Map<number, FloatNode[]>();
   for (const n of nodes) {
-    for (const t of n.kind === 'linear' ? n.inputs : [n.input]) {
+    for (const t of nodeInputs(n)) {
       const list = map.get(t) ?? [];
       if (!list.includes(n)) list.push(n);
       map.set(t, list);

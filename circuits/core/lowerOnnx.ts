@@ -3,7 +3,7 @@ import { attrFloat, attrInt, attrInts, attrString, requireAttrInts } from '../on
 import type { OnnxModel, OnnxNode } from '../onnx/parseOnnx.ts';
 import { composeLinearChains } from './composeLinear.ts';
 import type { FloatGraph, FloatNode, FloatTensor, GraphOutput, LinearMap, RowWriter } from './floatGraph.ts';
-import { LinearMapBuilder } from './floatGraph.ts';
+import { LinearMapBuilder, nodeInputs } from './floatGraph.ts';
 import {
   type ConstValue,
   constOf,
@@ -762,7 +762,7 @@ function pruneDead(nodes: readonly FloatNode[], outputs: readonly GraphOutput[])
     const n = nodes[i]!;
     if (!needed.has(n.output)) continue;
     kept.push(n);
-    for (const t of n.kind === 'linear' ? n.inputs : [n.input]) needed.add(t);
+    for (const t of nodeInputs(n)) needed.add(t);
   }
   return kept.reverse();
 }

@@ -4,6 +4,8 @@
  * come from these intervals, so they are the soundness argument, not an optimisation.
  */
 
+import type { FnTable } from './fnApprox.ts';
+
 export interface QTensor {
   readonly id: number;
   readonly name: string;
@@ -49,7 +51,87 @@ export interface QArgMax extends QBase {
   readonly groups: readonly Int32Array[];
 }
 
-export type QNode = QLinear | QRescale | QMaxPool | QArgMax;
+/** out[i] = a[ia[i]] · b[ib[i]] at scale s_a + s_b: one constraint each. */
+export interface QMul extends QBase {
+  readonly kind: 'mul';
+  readonly a: number;
+  readonly b: number;
+  readonly ia: Int32Array;
+  readonly ib: Int32Array;
+}
+
+/**
+ * A table function (template PiecewiseQuad): with D = in · 2^up + offset, u = floor(D / 2^k),
+ * out = evalFnTable(table, u). `offset` moves the window start to 0 and rounds the shift.
+ */
+export interface QFn extends QBase {
+  readonly kind: 'fn';
+  readonly input: number;
+  readonly up: number;
+  readonly k: number;
+  readonly offset: bigint;
+  readonly table: FnTable;
+}
+
+/** out[i] = round(num / den · 2^k) = floor((num · 2^(k+1) + den) / (2 · den)); den ≥ 1 by construction. */
+export interface QDiv extends QBase {
+  readonly kind: 'div';
+  readonly num: number;
+  readonly den: number;
+  readonly inum: Int32Array;
+  readonly iden: Int32Array;
+  readonly k: number;
+}
+
+/** out[i] = floor(2^K / sqrt(v)), v = in[i] · 2^up + add (add makes v ≥ 1). */
+export interface QRsqrt extends QBase {
+  readonly kind: 'rsqrt';
+  readonly input: number;
+  readonly up: number;
+  readonly add: bigint;
+  readonly K: number;
+}
+
+export type QNode = QLinear | QRescale | QMaxPool | QArgMax | QMul | QFn | QDiv | QRsqrt;
+
+/** The tensors a quantized node reads. */
+export function qNodeInputs(n: QNode): readonly number[] {
+  switch (n.kind) {
+    case 'linear':
+      return n.inputs;
+    case 'mul':
+      return [n.a, n.b];
+    case 'div':
+      return [n.num, n.den];
+    default:
+      return [n.input];
+  }
+}
+
+/** floor(a / b) for b > 0 (bigint division truncates toward zero). */
+export function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return q * b > a ? q - 1n : q;
+}
+
+/** Largest y ≥ 0 with y² ≤ n. */
+export function isqrt(n: bigint): bigint {
+  if (n < 2n) return n < 0n ? 0n : n;
+  let x = BigInt(Math.floor(Math.sqrt(Number(n))));
+  while (x * x > n) x--;
+  while ((x + 1n) * (x + 1n) <= n) x++;
+  return x;
+}
+
+/** The rounded quotient QDiv computes. */
+export function divValue(num: bigint, den: bigint, k: number): bigint {
+  return floorDiv((num << BigInt(k + 1)) + den, 2n * den);
+}
+
+/** The value QRsqrt computes on v (already shifted and offset): floor(2^K / sqrt(v)). */
+export function rsqrtValue(v: bigint, K: number): bigint {
+  return isqrt((1n << BigInt(2 * K)) / v);
+}
 
 /** How float inputs become circuit inputs: q = clamp(round(x · 2^scale), min, max). */
 export interface InputEncoding {

@@ -5,6 +5,7 @@ import type { FloatGraph, MaxPoolNode } from './floatGraph.ts';
 import { consumersOf } from './floatGraph.ts';
 import type { InputEncoding, QNode, QTensor, QuantGraph } from './quantGraph.ts';
 import { bitLength, maxBig, minBig, rescaleValue } from './quantGraph.ts';
+import { type QuantContext, quantizeNonlinear } from './quantizeNonlinear.ts';
 
 export interface QuantizeOptions {
   /** Bits of each quantized input (default 8). */
@@ -99,10 +100,45 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
   // max-pools that take the accumulator and apply the producer's rescale (and ReLU) after pooling
   const deferred = new Map<MaxPoolNode, { shift: number; relu: boolean; onnx: readonly string[] }>();
 
+  const producer = new Map(graph.nodes.map((n) => [n.output, n]));
+  const settledOf = new Map<number, number>();
+  /** A float tensor's quantized value at its calibrated activation scale (one shared rescale). */
+  const settled = (t: number): number => {
+    const cached = settledOf.get(t);
+    if (cached !== undefined) return cached;
+    const q = tensors[qOf.get(t)!]!;
+    const target = activationScale(maxAbs[t]!, options.activationBits);
+    const out =
+      q.scale > target
+        ? emitRescale(
+            q.id,
+            q.scale - target,
+            false,
+            `${graph.tensors[t]!.name}/settled`,
+            producer.get(t)?.onnx ?? [],
+          )
+        : q.id;
+    settledOf.set(t, out);
+    return out;
+  };
+  /** Products stay at their full scale when one linear map sums them (attention, gates); else settle. */
+  const linearInput = (t: number): number =>
+    producer.get(t)?.kind === 'mul' && (consumers.get(t)?.length ?? 0) > 1 ? settled(t) : qOf.get(t)!;
+  const ctx: QuantContext = {
+    tensors,
+    nodes,
+    activationBits: options.activationBits,
+    addTensor,
+    raw: (t) => qOf.get(t)!,
+    settled,
+    maxAbs: (t) => maxAbs[t]!,
+    nameOf: (t) => graph.tensors[t]!.name,
+  };
+
   for (const node of graph.nodes) {
     const name = graph.tensors[node.output]!.name;
     if (node.kind === 'linear') {
-      const ins = node.inputs.map((t) => tensors[qOf.get(t)!]!);
+      const ins = node.inputs.map((t) => tensors[linearInput(t)]!);
       const sMax = Math.max(...ins.map((t) => t.scale));
       const { map } = node;
       // weights as they multiply inputs brought to the common scale sMax
@@ -113,7 +149,11 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
       const cons = consumers.get(node.output) ?? [];
       const lone = cons.length === 1 ? cons[0] : undefined;
       const fuse = lone?.kind === 'relu' && !outputTensors.has(node.output) ? lone : undefined;
-      const keepFull = outputTensors.has(node.output) || cons.every((c) => c.kind === 'argmax');
+      // a table function or softmax takes the accumulator itself: its own decomposition does the shift
+      const keepFull =
+        outputTensors.has(node.output) ||
+        cons.every((c) => c.kind === 'argmax') ||
+        (lone !== undefined && (lone.kind === 'fn' || lone.kind === 'softmax'));
       const target = fuse ? fuse.output : node.output;
       const sOut = keepFull ? S : activationScale(maxAbs[target]!, options.activationBits);
       const shift = Math.max(0, S - sOut);
@@ -194,7 +234,7 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
         node.output,
         later ? emitRescale(out, later.shift, later.relu, name, [...later.onnx, ...node.onnx]) : out,
       );
-    } else {
+    } else if (node.kind === 'argmax') {
       const x = tensors[qOf.get(node.input)!]!;
       const out = addTensor(
         name,
@@ -204,6 +244,8 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
       );
       nodes.push({ kind: 'argmax', onnx: node.onnx, input: x.id, output: out, groups: node.groups });
       qOf.set(node.output, out);
+    } else {
+      qOf.set(node.output, quantizeNonlinear(ctx, node));
     }
   }
 
@@ -270,7 +312,7 @@ function weightScale(absWeights: readonly number[], bits: number): number {
 }
 
 /** Exponent that gives a calibrated maximum `bits` bits of headroom (values may still exceed it). */
-function activationScale(maxAbs: number, bits: number): number {
+export function activationScale(maxAbs: number, bits: number): number {
   if (!(maxAbs > 0)) return Number.POSITIVE_INFINITY; // never observed non-zero: keep full precision
   return Math.floor(Math.log2(2 ** (bits - 1) / maxAbs));
 }

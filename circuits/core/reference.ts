@@ -1,4 +1,5 @@
-import { maxBig, type QuantGraph, rescaleValue } from './quantGraph.ts';
+import { evalFnTable } from './fnApprox.ts';
+import { divValue, maxBig, type QuantGraph, rescaleValue, rsqrtValue } from './quantGraph.ts';
 
 /**
  * The bit-exact integer executor: the circuit computes exactly these values (tested against the
@@ -27,6 +28,31 @@ export function runReference(graph: QuantGraph, input: readonly bigint[]): bigin
       case 'maxpool': {
         const x = values[node.input]!;
         values[node.output] = node.windows.map((w) => maxBig(Array.from(w, (i) => x[i]!)));
+        break;
+      }
+      case 'mul': {
+        const a = values[node.a]!;
+        const b = values[node.b]!;
+        values[node.output] = Array.from(node.ia, (i, r) => a[i]! * b[node.ib[r]!]!);
+        break;
+      }
+      case 'fn': {
+        const k = BigInt(node.k);
+        const up = BigInt(node.up);
+        values[node.output] = values[node.input]!.map((v) =>
+          evalFnTable(node.table, ((v << up) + node.offset) >> k),
+        );
+        break;
+      }
+      case 'div': {
+        const n = values[node.num]!;
+        const d = values[node.den]!;
+        values[node.output] = Array.from(node.inum, (i, r) => divValue(n[i]!, d[node.iden[r]!]!, node.k));
+        break;
+      }
+      case 'rsqrt': {
+        const up = BigInt(node.up);
+        values[node.output] = values[node.input]!.map((v) => rsqrtValue((v << up) + node.add, node.K));
         break;
       }
       case 'argmax': {
