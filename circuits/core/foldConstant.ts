@@ -61,6 +61,7 @@ export const FOLDABLE_OPS: ReadonlySet<string> = new Set([
   'Relu',
   'ConstantOfShape',
   'Range',
+  'Expand',
 ]);
 
 /** Reads a constant as a list of integers (for shapes, axes, pads). */
@@ -146,19 +147,21 @@ export function foldConstant(
     case 'Gather': {
       const data = need(x, 'data');
       const indices = need(inputs[1], 'indices');
-      const axis = normAxis(attrInt(node, 'axis', 0), data.shape.length);
-      if (axis < 0)
-        throw new ModelError('ONNX_INVALID', `Gather node "${node.name}" has an axis out of range`);
-      const dim = data.shape[axis]!;
-      const outer = sizeOf(data.shape.slice(0, axis));
-      const inner = sizeOf(data.shape.slice(axis + 1));
-      const idx = intsOf(indices).map((i) => (i < 0 ? i + dim : i));
-      const out = new Float64Array(outer * idx.length * inner);
-      let o = 0;
-      for (let a = 0; a < outer; a++)
-        for (const i of idx) for (let c = 0; c < inner; c++) out[o++] = data.data[(a * dim + i) * inner + c]!;
-      const shape = [...data.shape.slice(0, axis), ...indices.shape, ...data.shape.slice(axis + 1)];
-      return constOf(shape, out, data.int);
+      const { shape, map } = gatherMap(node, data.shape, indices);
+      return constOf(
+        shape,
+        Float64Array.from(map, (i) => data.data[i]!),
+        data.int,
+      );
+    }
+    case 'Expand': {
+      const data = need(x, 'input');
+      const { shape, map } = expandMap(node, data.shape, intsOf(need(inputs[1], 'shape')));
+      return constOf(
+        shape,
+        Float64Array.from(map, (i) => data.data[i]!),
+        data.int,
+      );
     }
     case 'Unsqueeze': {
       const v = need(x, 'data');
@@ -191,46 +194,12 @@ export function foldConstant(
     }
     case 'Slice': {
       const v = need(x, 'data');
-      const rank = v.shape.length;
-      let starts: number[];
-      let ends: number[];
-      let axes: number[];
-      let steps: number[];
-      if (opset >= 10) {
-        starts = intsOf(need(inputs[1], 'starts'));
-        ends = intsOf(need(inputs[2], 'ends'));
-        axes = inputs[3] ? intsOf(inputs[3]) : starts.map((_, i) => i);
-        steps = inputs[4] ? intsOf(inputs[4]) : starts.map(() => 1);
-      } else {
-        starts = [...(attrInts(node, 'starts') ?? [])];
-        ends = [...(attrInts(node, 'ends') ?? [])];
-        axes = [...(attrInts(node, 'axes') ?? starts.map((_, i) => i))];
-        steps = starts.map(() => 1);
-      }
-      const ranges = v.shape.map((d) => ({ start: 0, step: 1, count: d }));
-      axes.forEach((axRaw, i) => {
-        const ax = normAxis(axRaw, rank);
-        const d = v.shape[ax]!;
-        const step = steps[i]!;
-        if (step === 0) throw new ModelError('ONNX_INVALID', `Slice node "${node.name}" has a zero step`);
-        const clampIdx = (t: number, lo: number, hi: number) => Math.min(Math.max(t < 0 ? t + d : t, lo), hi);
-        const s = step > 0 ? clampIdx(starts[i]!, 0, d) : clampIdx(starts[i]!, -1, d - 1);
-        const e = step > 0 ? clampIdx(ends[i]!, 0, d) : clampIdx(ends[i]!, -1, d - 1);
-        const count = Math.max(0, Math.ceil((e - s) / step));
-        ranges[ax] = { start: s, step, count };
-      });
-      const shape = ranges.map((r) => r.count);
-      const strides = stridesOf(v.shape);
-      const out = new Float64Array(sizeOf(shape));
-      for (let f = 0; f < out.length; f++) {
-        const c = unravel(f, shape);
-        let src = 0;
-        c.forEach((ci, d) => {
-          src += (ranges[d]!.start + ci * ranges[d]!.step) * strides[d]!;
-        });
-        out[f] = v.data[src]!;
-      }
-      return constOf(shape, out, v.int);
+      const { shape, map } = sliceMap(node, v.shape, sliceArgs(node, inputs, opset));
+      return constOf(
+        shape,
+        Float64Array.from(map, (i) => v.data[i]!),
+        v.int,
+      );
     }
     case 'Reshape': {
       const v = need(x, 'data');
@@ -341,4 +310,109 @@ export function transposeMap(
     map[f] = src;
   }
   return { shape: outShape, map };
+}
+
+/** Gather with constant indices: the output shape and, per output element, the flat source index. */
+export function gatherMap(
+  node: OnnxNode,
+  dataShape: readonly number[],
+  indices: ConstValue,
+): { shape: number[]; map: Int32Array } {
+  const axis = normAxis(attrInt(node, 'axis', 0), dataShape.length);
+  if (axis < 0) throw new ModelError('ONNX_INVALID', `Gather node "${node.name}" has an axis out of range`);
+  const dim = dataShape[axis]!;
+  const outer = sizeOf(dataShape.slice(0, axis));
+  const inner = sizeOf(dataShape.slice(axis + 1));
+  const idx = intsOf(indices).map((i) => (i < 0 ? i + dim : i));
+  if (idx.some((i) => i < 0 || i >= dim)) {
+    throw new ModelError('ONNX_INVALID', `Gather node "${node.name}" has an index outside [${-dim}, ${dim})`);
+  }
+  const map = new Int32Array(outer * idx.length * inner);
+  let o = 0;
+  for (let a = 0; a < outer; a++)
+    for (const i of idx) for (let c = 0; c < inner; c++) map[o++] = (a * dim + i) * inner + c;
+  return { shape: [...dataShape.slice(0, axis), ...indices.shape, ...dataShape.slice(axis + 1)], map };
+}
+
+/** Expand to a target shape (numpy broadcasting both ways). */
+export function expandMap(
+  node: OnnxNode,
+  shape: readonly number[],
+  target: readonly number[],
+): { shape: number[]; map: Int32Array } {
+  const out = broadcastShapes(shape, target);
+  if (!out) {
+    throw new ModelError(
+      'SHAPE_MISMATCH',
+      `Expand node "${node.name}": [${shape}] does not broadcast to [${target}]`,
+    );
+  }
+  return { shape: out, map: broadcastIndexMap(out, shape) };
+}
+
+export interface SliceArgs {
+  readonly starts: readonly number[];
+  readonly ends: readonly number[];
+  readonly axes: readonly number[];
+  readonly steps: readonly number[];
+}
+
+/** Slice's starts, ends, axes and steps: constant inputs from opset 10, attributes before. */
+export function sliceArgs(
+  node: OnnxNode,
+  inputs: readonly (ConstValue | undefined)[],
+  opset: number,
+): SliceArgs {
+  if (opset >= 10) {
+    const need = (v: ConstValue | undefined, what: string): ConstValue => {
+      if (!v) throw new ModelError('ONNX_INVALID', `Slice node "${node.name}" is missing its ${what} input`);
+      return v;
+    };
+    const starts = intsOf(need(inputs[1], 'starts'));
+    return {
+      starts,
+      ends: intsOf(need(inputs[2], 'ends')),
+      axes: inputs[3] ? intsOf(inputs[3]) : starts.map((_, i) => i),
+      steps: inputs[4] ? intsOf(inputs[4]) : starts.map(() => 1),
+    };
+  }
+  const starts = [...(attrInts(node, 'starts') ?? [])];
+  return {
+    starts,
+    ends: [...(attrInts(node, 'ends') ?? [])],
+    axes: [...(attrInts(node, 'axes') ?? starts.map((_, i) => i))],
+    steps: starts.map(() => 1),
+  };
+}
+
+/** Slice: the output shape and, per output element, the flat source index (ONNX clamping rules). */
+export function sliceMap(
+  node: OnnxNode,
+  inShape: readonly number[],
+  args: SliceArgs,
+): { shape: number[]; map: Int32Array } {
+  const rank = inShape.length;
+  const ranges = inShape.map((d) => ({ start: 0, step: 1, count: d }));
+  args.axes.forEach((axRaw, i) => {
+    const ax = normAxis(axRaw, rank);
+    if (ax < 0) throw new ModelError('ONNX_INVALID', `Slice node "${node.name}" has an axis out of range`);
+    const d = inShape[ax]!;
+    const step = args.steps[i]!;
+    if (step === 0) throw new ModelError('ONNX_INVALID', `Slice node "${node.name}" has a zero step`);
+    const clampIdx = (t: number, lo: number, hi: number) => Math.min(Math.max(t < 0 ? t + d : t, lo), hi);
+    const s = step > 0 ? clampIdx(args.starts[i]!, 0, d) : clampIdx(args.starts[i]!, -1, d - 1);
+    const e = step > 0 ? clampIdx(args.ends[i]!, 0, d) : clampIdx(args.ends[i]!, -1, d - 1);
+    ranges[ax] = { start: s, step, count: Math.max(0, Math.ceil((e - s) / step)) };
+  });
+  const shape = ranges.map((r) => r.count);
+  const strides = stridesOf(inShape);
+  const map = new Int32Array(sizeOf(shape));
+  for (let f = 0; f < map.length; f++) {
+    let src = 0;
+    unravel(f, shape).forEach((ci, d) => {
+      src += (ranges[d]!.start + ci * ranges[d]!.step) * strides[d]!;
+    });
+    map[f] = src;
+  }
+  return { shape, map };
 }

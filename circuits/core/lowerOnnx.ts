@@ -17,6 +17,21 @@ import {
   transposeMap,
   unsqueezeShape,
 } from './foldConstant.ts';
+import { ACTIVATION_OPS, lowerActivation } from './lowerActivations.ts';
+import { emitMatMulDynamic } from './lowerAttention.ts';
+import {
+  constIn,
+  type DynValue,
+  dynOf,
+  emitDiv,
+  emitLinear,
+  emitMul,
+  type LowerContext,
+  type Value,
+} from './lowerContext.ts';
+import { INDEXING_OPS, lowerIndexing } from './lowerIndexing.ts';
+import { lowerNormalisation, NORMALISATION_OPS } from './lowerNormalisation.ts';
+import { lowerRecurrent, RECURRENT_OPS } from './lowerRecurrent.ts';
 import {
   broadcastIndexMap,
   broadcastShapes,
@@ -27,14 +42,6 @@ import {
   unravel,
   windowOutSize,
 } from './tensorMath.ts';
-
-/** A computed tensor seen through a shape (views share the tensor and change only the shape). */
-interface DynValue {
-  readonly kind: 'dyn';
-  readonly tensor: number;
-  readonly shape: number[];
-}
-type Value = ConstValue | DynValue;
 
 export interface LowerOptions {
   /** Drop a Softmax/LogSoftmax that produces a graph output (monotone: the arg-max is unchanged). */
@@ -48,9 +55,32 @@ export const SUPPORTED_OPS = [
   'Conv',
   'Add',
   'Sub',
-  'Mul (by a constant)',
-  'Div (by a constant)',
+  'Mul',
+  'Div (by a constant, or by a provably positive tensor)',
   'Relu',
+  'LeakyRelu',
+  'Sigmoid',
+  'Tanh',
+  'Exp',
+  'Erf',
+  'Gelu',
+  'HardSigmoid',
+  'HardSwish',
+  'Clip',
+  'Neg',
+  'Pow (2, 3, 0.5)',
+  'Sqrt',
+  'Reciprocal (of a Sqrt)',
+  'Softmax',
+  'ReduceMean',
+  'ReduceSum',
+  'LayerNormalization',
+  'LSTM',
+  'GRU',
+  'Slice',
+  'Split',
+  'Gather',
+  'Expand',
   'MaxPool',
   'AveragePool',
   'GlobalAveragePool',
@@ -70,12 +100,10 @@ export const SUPPORTED_OPS = [
 
 const HINT = `zkinfer proves ${SUPPORTED_OPS.join(', ')}; shape subgraphs (Shape, Gather, Concat, ...) are folded when constant`;
 
-const NONLINEAR_HINTS: Record<string, string> = {
-  Softmax:
-    'softmax is not proven in-circuit; it is monotone, so compile with --strip-softmax to prove the logits',
+const UNSUPPORTED_HINTS: Record<string, string> = {
   LogSoftmax: 'log-softmax is not proven in-circuit; compile with --strip-softmax to prove the logits',
-  Sigmoid: 'sigmoid needs a lookup argument that Groth16 circuits cannot make small; use ReLU',
-  Tanh: 'tanh needs a lookup argument that Groth16 circuits cannot make small; use ReLU',
+  RNN: 'plain RNN cells are not supported (LSTM and GRU are)',
+  Attention: 'the fused Attention op is not supported; export attention as MatMul, Softmax and MatMul',
 };
 
 /**
@@ -106,6 +134,7 @@ export function lowerOnnx(model: OnnxModel, options: LowerOptions = {}): FloatGr
   for (const [name, t] of g.initializers)
     values.set(name, constOf([...t.dims], t.data, isIntType(t.dataType)));
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
+  const rsqrtOf = new Map<number, DynValue>();
 
   for (const node of g.nodes) {
     if (node.domain !== '' && node.domain !== 'ai.onnx') {
@@ -125,7 +154,7 @@ export function lowerOnnx(model: OnnxModel, options: LowerOptions = {}): FloatGr
         );
       return v;
     });
-    const ctx: LowerContext = { node, opset: model.opset, newTensor, nodes, notes };
+    const ctx: LowerContext = { node, opset: model.opset, newTensor, nodes, notes, rsqrtOf };
     let outs: Value[];
     if (ins.every((v) => v === undefined || v.kind === 'const') && FOLDABLE_OPS.has(node.opType)) {
       outs = [foldConstant(node, ins as (ConstValue | undefined)[], model.opset)];
@@ -190,58 +219,6 @@ function shapeOf(node: OnnxNode, v: Value | undefined): ConstValue {
   const end = node.attributes.get('end')?.i;
   if (start !== undefined || end !== undefined) dims = dims.slice(start ?? 0, end ?? dims.length);
   return constOf([dims.length], Float64Array.from(dims), true);
-}
-
-function dynOf(node: OnnxNode, v: Value | undefined): DynValue {
-  if (!v) throw new ModelError('ONNX_INVALID', `${node.opType} node "${node.name}" has no input`);
-  if (v.kind !== 'dyn')
-    throw new ModelError('ONNX_INVALID', `${node.opType} node "${node.name}" expected a computed input`);
-  return v;
-}
-
-function constIn(node: OnnxNode, v: Value | undefined, what: string): ConstValue {
-  if (!v)
-    throw new ModelError('ONNX_INVALID', `${node.opType} node "${node.name}" is missing its ${what} input`);
-  if (v.kind !== 'const') {
-    throw new UnsupportedOpError(
-      node.opType,
-      node.name,
-      `its ${what} input must be a constant (a product of two computed tensors is not linear)`,
-    );
-  }
-  return v;
-}
-
-interface LowerContext {
-  readonly node: OnnxNode;
-  readonly opset: number;
-  readonly newTensor: (name: string, size: number) => number;
-  readonly nodes: FloatNode[];
-  readonly notes: string[];
-}
-
-/** Emits a linear node over the given computed inputs (duplicates merged) and returns its value. */
-function emitLinear(
-  ctx: LowerContext,
-  inputs: readonly DynValue[],
-  shape: number[],
-  fill: (row: number, b: RowWriter) => number,
-): DynValue {
-  const tensorsIn = [...new Set(inputs.map((v) => v.tensor))];
-  const srcOf = inputs.map((v) => tensorsIn.indexOf(v.tensor));
-  const rows = sizeOf(shape);
-  const builder = new LinearMapBuilder();
-  const bias = new Float64Array(rows);
-  // callers number their inputs 0..k-1 as passed; merged duplicates map onto one source
-  const proxy: RowWriter = { add: (src, idx, w) => builder.add(srcOf[src]!, idx, w) };
-  for (let r = 0; r < rows; r++) {
-    bias[r] = fill(r, proxy);
-    builder.endRow();
-  }
-  const map: LinearMap = builder.build();
-  const output = ctx.newTensor(ctx.node.outputs[0] ?? ctx.node.name, rows);
-  ctx.nodes.push({ kind: 'linear', onnx: [ctx.node.name], inputs: tensorsIn, output, map, bias });
-  return { kind: 'dyn', tensor: output, shape };
 }
 
 function lowerDynamic(ctx: LowerContext, ins: readonly (Value | undefined)[]): Value[] {
@@ -363,7 +340,11 @@ function lowerDynamic(ctx: LowerContext, ins: readonly (Value | undefined)[]): V
       return [{ kind: 'dyn', tensor: output, shape }];
     }
     default:
-      throw new UnsupportedOpError(node.opType, node.name, NONLINEAR_HINTS[node.opType] ?? HINT);
+      if (ACTIVATION_OPS.has(node.opType)) return lowerActivation(ctx, ins);
+      if (NORMALISATION_OPS.has(node.opType)) return lowerNormalisation(ctx, ins);
+      if (INDEXING_OPS.has(node.opType)) return lowerIndexing(ctx, ins);
+      if (RECURRENT_OPS.has(node.opType)) return lowerRecurrent(ctx, ins);
+      throw new UnsupportedOpError(node.opType, node.name, UNSUPPORTED_HINTS[node.opType] ?? HINT);
   }
 }
 
@@ -406,9 +387,7 @@ function lowerMatMul(ctx: LowerContext, ins: readonly (Value | undefined)[]): Dy
   const { node } = ctx;
   const [a, b] = [ins[0], ins[1]];
   if (!a || !b) throw new ModelError('ONNX_INVALID', `MatMul node "${node.name}" needs two inputs`);
-  if (a.kind === 'dyn' && b.kind === 'dyn') {
-    throw new UnsupportedOpError('MatMul', node.name, 'a product of two computed tensors is not linear');
-  }
+  if (a.kind === 'dyn' && b.kind === 'dyn') return emitMatMulDynamic(ctx, a, b);
   const dynLeft = a.kind === 'dyn';
   const dyn = (dynLeft ? a : b) as DynValue;
   const w = (dynLeft ? b : a) as ConstValue;
@@ -714,13 +693,8 @@ function lowerBinary(ctx: LowerContext, a: Value | undefined, b: Value | undefin
   const ib = broadcastIndexMap(shape, b.shape);
   const op = node.opType;
   if (a.kind === 'dyn' && b.kind === 'dyn') {
-    if (op === 'Mul' || op === 'Div') {
-      throw new UnsupportedOpError(
-        op,
-        node.name,
-        'a product or quotient of two computed tensors is not linear',
-      );
-    }
+    if (op === 'Mul') return emitMul(ctx, a, b);
+    if (op === 'Div') return emitDiv(ctx, a, b);
     return emitLinear(ctx, [a, b], shape, (r, bld) => {
       bld.add(0, ia[r]!, 1);
       bld.add(1, ib[r]!, op === 'Sub' ? -1 : 1);
@@ -732,8 +706,13 @@ function lowerBinary(ctx: LowerContext, a: Value | undefined, b: Value | undefin
   const c = (dynLeft ? b : a) as ConstValue;
   const id = dynLeft ? ia : ib;
   const ic = dynLeft ? ib : ia;
-  if (op === 'Div' && !dynLeft)
-    throw new UnsupportedOpError('Div', node.name, 'dividing by a computed tensor is not supported');
+  if (op === 'Div' && !dynLeft) {
+    throw new UnsupportedOpError(
+      'Div',
+      node.name,
+      'dividing a constant by a computed tensor is not supported (a computed numerator is)',
+    );
+  }
   return emitLinear(ctx, [d], shape, (r, bld) => {
     const k = c.data[ic[r]!]!;
     switch (op) {

@@ -29,6 +29,8 @@ export const DEFAULT_QUANTIZE: Omit<QuantizeOptions, 'inputRange' | 'calibration
 /** Values in circuits stay below 2^MAX_BITS (the BN254 field has ~2^253.6 elements). */
 export const MAX_BITS = 240;
 const RANDOM_CALIBRATION_SAMPLES = 64;
+const NONLINEAR_KINDS: ReadonlySet<string> = new Set(['mul', 'fn', 'div', 'rsqrt', 'softmax']);
+const NONLINEAR_EXTRA_BITS = 2;
 
 /** Input encoding for a domain and bit width: the finest power-of-two scale that covers the domain. */
 export function inputEncodingFor(
@@ -101,13 +103,18 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
   const deferred = new Map<MaxPoolNode, { shift: number; relu: boolean; onnx: readonly string[] }>();
 
   const producer = new Map(graph.nodes.map((n) => [n.output, n]));
+  /** Activations that feed products and table functions keep two more bits: their rounding error
+   * is multiplied (gates, attention) or compounds over time steps, and it costs few constraints. */
+  const bitsFor = (t: number): number =>
+    options.activationBits +
+    ((consumers.get(t) ?? []).some((c) => NONLINEAR_KINDS.has(c.kind)) ? NONLINEAR_EXTRA_BITS : 0);
   const settledOf = new Map<number, number>();
   /** A float tensor's quantized value at its calibrated activation scale (one shared rescale). */
   const settled = (t: number): number => {
     const cached = settledOf.get(t);
     if (cached !== undefined) return cached;
     const q = tensors[qOf.get(t)!]!;
-    const target = activationScale(maxAbs[t]!, options.activationBits);
+    const target = activationScale(maxAbs[t]!, bitsFor(t));
     const out =
       q.scale > target
         ? emitRescale(
@@ -143,19 +150,29 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
       const { map } = node;
       // weights as they multiply inputs brought to the common scale sMax
       const rel = Array.from(map.w, (w, e) => Math.abs(w) * 2 ** (sMax - ins[map.src[e]!]!.scale));
-      const sW = weightScale(rel, options.weightBits);
-      const S = sMax + sW;
+      // Inputs at different scales (a residual sum, a gate over x and a product): each input's own
+      // weights must keep their precision too, or the finer input's weights round to a few bits.
+      const perInput = ins.map(
+        (t, k) =>
+          t.scale +
+          weightScale(
+            rel.filter((_, e) => map.src[e] === k).map((w) => w / 2 ** (sMax - t.scale)),
+            options.weightBits,
+          ),
+      );
+      const S = Math.max(sMax + weightScale(rel, options.weightBits), ...perInput);
       // which consumer decides the shift: a lone relu is fused, a model output is left unrescaled
       const cons = consumers.get(node.output) ?? [];
       const lone = cons.length === 1 ? cons[0] : undefined;
       const fuse = lone?.kind === 'relu' && !outputTensors.has(node.output) ? lone : undefined;
-      // a table function or softmax takes the accumulator itself: its own decomposition does the shift
+      // a table function or softmax takes the accumulator itself (its own decomposition does the
+      // shift), and so does a reciprocal square root (a finer variance costs it less than a rescale)
       const keepFull =
         outputTensors.has(node.output) ||
         cons.every((c) => c.kind === 'argmax') ||
-        (lone !== undefined && (lone.kind === 'fn' || lone.kind === 'softmax'));
+        (lone !== undefined && (lone.kind === 'fn' || lone.kind === 'softmax' || lone.kind === 'rsqrt'));
       const target = fuse ? fuse.output : node.output;
-      const sOut = keepFull ? S : activationScale(maxAbs[target]!, options.activationBits);
+      const sOut = keepFull ? S : activationScale(maxAbs[target]!, bitsFor(target));
       const shift = Math.max(0, S - sOut);
       const w = Array.from(map.w, (wf, e) => BigInt(Math.round(wf * 2 ** (S - ins[map.src[e]!]!.scale))));
       const round = shift > 0 ? 1n << BigInt(shift - 1) : 0n;

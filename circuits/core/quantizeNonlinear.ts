@@ -163,7 +163,8 @@ function quantizeDiv(ctx: QuantContext, node: DivNode): number {
 }
 
 function quantizeRsqrt(ctx: QuantContext, node: RsqrtNode): number {
-  const v = ctx.tensors[ctx.settled(node.input)]!;
+  // the variance at full precision: rsqrt's cost grows with its bits, but less than a rescale's
+  const v = ctx.tensors[ctx.raw(node.input)]!;
   const up = ((v.scale % 2) + 2) % 2; // an even scale, so that sqrt halves it exactly
   const sv = v.scale + up;
   const vlo = minBig(v.lo) << BigInt(up);

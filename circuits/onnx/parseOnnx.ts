@@ -35,6 +35,7 @@ export interface OnnxAttribute {
   readonly t?: OnnxTensor;
   readonly floats?: readonly number[];
   readonly ints?: readonly number[];
+  readonly strings?: readonly string[];
 }
 
 export interface OnnxNode {
@@ -97,6 +98,7 @@ interface RawAttribute {
   t?: RawTensor;
   floats?: number[];
   ints?: number[];
+  strings?: Uint8Array[];
 }
 interface RawNode {
   input?: string[];
@@ -198,6 +200,7 @@ function decodeNode(n: RawNode, index: number, fileLabel: string): OnnxNode {
       t?: OnnxTensor;
       floats?: number[];
       ints?: number[];
+      strings?: string[];
     } = { name };
     if (a.f !== undefined) attr.f = a.f;
     if (a.i !== undefined) attr.i = a.i;
@@ -205,6 +208,7 @@ function decodeNode(n: RawNode, index: number, fileLabel: string): OnnxNode {
     if (a.t !== undefined) attr.t = decodeTensor(a.t, fileLabel);
     if (a.floats?.length) attr.floats = a.floats;
     if (a.ints?.length) attr.ints = a.ints;
+    if (a.strings?.length) attr.strings = a.strings.map((b) => new TextDecoder().decode(b));
     attributes.set(name, attr);
   }
   const opType = n.op_type ?? '';
