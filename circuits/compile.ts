@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidInputError, ZkinferError } from '../protocol/errors.ts';
 import { runCircom } from './circom.ts';
-import { generateCircuit } from './core/codegen.ts';
+import { approximationsOf, constraintsByKind, generateCircuit } from './core/codegen.ts';
 import { lowerOnnx } from './core/lowerOnnx.ts';
 import { inputsPerLimb, publicLayout } from './core/publicSignals.ts';
 import { DEFAULT_QUANTIZE, quantize } from './core/quantize.ts';
@@ -175,12 +175,14 @@ export async function compileModel(modelPath: string, options: CompileOptions): 
     publicSignals: { names: layout.names, outputsHashed: layout.outputsHashed },
     quantization: { ...quant, stripSoftmax: !!options.stripSoftmax },
     notes: floatGraph.notes,
+    approximations: approximationsOf(qgraph),
     circuit: {
       constraints: info.nConstraints,
       expectedConstraints: generated.expectedConstraints,
       wires: info.nWires,
       publicInputs: info.nPubOut + info.nPubIn,
       layers: generated.layers,
+      byKind: constraintsByKind(generated.layers),
       circuitSha256: sha256Hex(generated.source),
       r1csSha256: await sha256File(join(dir, ARTIFACT_FILES.r1cs)),
       wasmSha256: await sha256File(join(dir, ARTIFACT_FILES.wasm)),

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ArtifactError } from '../protocol/errors.ts';
-import type { LayerCost } from './core/codegen.ts';
+import type { Approximation, LayerCost } from './core/codegen.ts';
 import type { InputEncoding } from './core/quantGraph.ts';
 
 export const MANIFEST_FORMAT = 'zkinfer/manifest@1';
@@ -63,12 +63,16 @@ export interface Manifest {
     readonly stripSoftmax: boolean;
   };
   readonly notes: readonly string[];
+  /** Every table function (sigmoid, tanh, erf, exp) with its window and maximum error. */
+  readonly approximations?: readonly Approximation[];
   readonly circuit: {
     readonly constraints: number;
     readonly expectedConstraints: number;
     readonly wires: number;
     readonly publicInputs: number;
     readonly layers: readonly LayerCost[];
+    /** Constraints per kind of layer: what each non-linearity costs. */
+    readonly byKind?: Readonly<Record<string, number>>;
     readonly circuitSha256: string;
     readonly r1csSha256: string;
     readonly wasmSha256: string;

@@ -180,7 +180,8 @@ export function generateCircuit(
         emit(`    ${name(out.id)}[${r}] <== ${template}(${g.length}, ${b})([${items}]);`);
       });
     }
-    layers.push({ layer: `${index}`, kind: node.kind, onnx: node.onnx, outputs: n, maxBits, constraints });
+    const kind = node.kind === 'fn' ? `fn:${node.table.fn}` : node.kind;
+    layers.push({ layer: `${index}`, kind, onnx: node.onnx, outputs: n, maxBits, constraints });
   });
 
   emit('');
@@ -215,6 +216,47 @@ export function generateCircuit(
     layers,
     expectedConstraints: layers.reduce((s, l) => s + l.constraints, 0),
   };
+}
+
+/** Constraints per kind of layer (fn:sigmoid, mul, rescale, ...): the cost of each non-linearity. */
+export function constraintsByKind(layers: readonly LayerCost[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const l of layers) out[l.kind] = (out[l.kind] ?? 0) + l.constraints;
+  return out;
+}
+
+/** What each table function approximates, on which window, and its measured maximum error. */
+export interface Approximation {
+  readonly layer: string;
+  readonly onnx: readonly string[];
+  readonly fn: string;
+  /** The window in real units; outside it the output saturates to the function's limits. */
+  readonly window: readonly [number, number];
+  readonly segments: number;
+  readonly inputScale: number;
+  readonly outputScale: number;
+  /** Largest |table − f| over every input on the window's grid and both saturated sides. */
+  readonly maxError: number;
+}
+
+export function approximationsOf(graph: QuantGraph): Approximation[] {
+  const out: Approximation[] = [];
+  graph.nodes.forEach((node, index) => {
+    if (node.kind !== 'fn') return;
+    const t = node.table;
+    const start = Number(t.w0) / 2 ** t.sIn;
+    out.push({
+      layer: `${index}`,
+      onnx: node.onnx,
+      fn: t.fn,
+      window: [start, start + 2 ** (t.M - t.sIn)],
+      segments: 2 ** t.s,
+      inputScale: t.sIn,
+      outputScale: t.sOut,
+      maxError: Number(t.maxError.toPrecision(3)),
+    });
+  });
+  return out;
 }
 
 /** Emits the Poseidon chain of `count` signals of array `src` into `target`; returns its constraint count. */

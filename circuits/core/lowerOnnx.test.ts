@@ -7,6 +7,9 @@ import { buildOnnx } from '../../test/helpers/onnxBuilder.ts';
 import { parseOnnx } from '../onnx/parseOnnx.ts';
 import { runFloat } from './floatExec.ts';
 import { lowerOnnx } from './lowerOnnx.ts';
+import { DEFAULT_QUANTIZE, quantize } from './quantize.ts';
+
+type NodeSpecLike = { inputs?: string[]; attrs?: Record<string, number | string> };
 
 const lower = (bytes: Uint8Array, opts = {}) => lowerOnnx(parseOnnx(bytes), opts);
 
@@ -94,6 +97,72 @@ describe('lowerOnnx', () => {
     const g = lower(bytes, { stripSoftmax: true });
     expect(g.notes[0]).toMatch(/Softmax node "sm" was stripped/);
     expect(g.nodes).toHaveLength(1);
+  });
+
+  it('names what is missing for each unsupported form of a non-linear op', () => {
+    const H = 2;
+    const lstm = (attrs: Record<string, number | string>, extra: string[] = []) =>
+      buildOnnx({
+        input: { name: 'x', shape: [3, 1, 2] },
+        output: 'y',
+        initializers: {
+          W: { dims: [1, 4 * H, 2], data: new Array(8 * H).fill(0.1) },
+          R: { dims: [1, 4 * H, H], data: new Array(4 * H * H).fill(0.1) },
+          P: { dims: [1, 3 * H], data: new Array(3 * H).fill(0.1) },
+        },
+        nodes: [
+          {
+            op: 'LSTM',
+            inputs: ['x', 'W', 'R', ...extra],
+            outputs: ['y'],
+            name: 'rnn',
+            attrs: { hidden_size: H, ...attrs },
+          },
+        ],
+      });
+    expect(codeOf(() => lower(lstm({ direction: 'bidirectional' })))).toBe(
+      'UNSUPPORTED_OP: unsupported op LSTM at node "rnn": direction "bidirectional" is not supported (only forward)',
+    );
+    expect(codeOf(() => lower(lstm({}, ['', '', '', '', 'P'])))).toMatch(
+      /LSTM at node "rnn": peephole weights/,
+    );
+    expect(codeOf(() => lower(lstm({ clip: 3.0 })))).toMatch(/LSTM at node "rnn": cell clipping/);
+    expect(lower(lstm({})).nodes.filter((n) => n.kind === 'fn')).toHaveLength(15); // 3 steps × 5 tables
+    const unary = (op: string, extra: NodeSpecLike = {}) =>
+      buildOnnx({
+        ...io,
+        initializers: { e: { dims: [], data: [4] } },
+        nodes: [
+          { op, inputs: ['x', ...(extra.inputs ?? [])], outputs: ['y'], name: 'u', attrs: extra.attrs ?? {} },
+        ],
+      });
+    expect(codeOf(() => lower(unary('Pow', { inputs: ['e'] })))).toMatch(
+      /Pow at node "u": exponent 4 is not supported/,
+    );
+    expect(codeOf(() => lower(unary('Reciprocal')))).toMatch(
+      /Reciprocal at node "u": only the reciprocal of a Sqrt/,
+    );
+    expect(codeOf(() => lower(unary('Gelu', { attrs: { approximate: 'tanh' } })))).toMatch(
+      /approximate="tanh"/,
+    );
+  });
+
+  it('refuses at quantization what cannot be bounded: exp of large inputs, division by a tensor that may be 0', () => {
+    const scaled = buildOnnx({
+      ...io,
+      initializers: { k: { dims: [1], data: [40] } },
+      nodes: [
+        { op: 'Mul', inputs: ['x', 'k'], outputs: ['h'] },
+        { op: 'Exp', inputs: ['h'], outputs: ['y'], name: 'ex' },
+      ],
+    });
+    const q = (bytes: Uint8Array) => () =>
+      quantize(lower(bytes), { ...DEFAULT_QUANTIZE, inputRange: [0, 1], calibration: [] });
+    expect(codeOf(q(scaled))).toMatch(
+      /^UNSUPPORTED_OP: unsupported op Exp at node "ex": its input may reach 39.8/,
+    );
+    const div = buildOnnx({ ...io, nodes: [{ op: 'Div', inputs: ['x', 'x'], outputs: ['y'], name: 'd' }] });
+    expect(codeOf(q(div))).toMatch(/Div at node "d": the divisor "x" may be zero or negative/);
   });
 
   it('refuses a symbolic non-batch dimension and a model with two inputs', () => {

@@ -109,6 +109,25 @@ export function registerCompileCommands(program: Command, io: Io, setExit: (code
             `  ${l.layer.padEnd(10)} ${l.kind.padEnd(12)} ${String(l.outputs).padStart(7)}  ${String(l.maxBits).padStart(8)}  ${String(l.constraints).padStart(11)}  ${l.onnx.join(', ')}`,
           );
         }
+        if (m.circuit.byKind) {
+          const kinds = Object.entries(m.circuit.byKind).filter(([, c]) => c > 0);
+          io.out(`by op kind: ${kinds.map(([k, c]) => `${k} ${c}`).join(', ')}`);
+        }
+        // one line per kind of approximation: the worst error over its layers
+        const worst = new Map<string, { window: readonly number[]; error: number; layers: number }>();
+        for (const a of m.approximations ?? []) {
+          const w = worst.get(a.fn);
+          worst.set(a.fn, {
+            window: a.window,
+            error: Math.max(w?.error ?? 0, a.maxError),
+            layers: (w?.layers ?? 0) + 1,
+          });
+        }
+        for (const [fn, w] of worst) {
+          io.out(
+            `approximation: ${fn} on [${w.window.join(', ')}), piecewise quadratic, max error ${w.error} (${w.layers} layer${w.layers > 1 ? 's' : ''})`,
+          );
+        }
         io.out(
           `input: ${m.input.size} values in [${m.input.range.join(', ')}], ${m.input.bits}-bit, scale 2^${m.input.scale}`,
         );

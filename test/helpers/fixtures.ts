@@ -58,3 +58,32 @@ export function upscale28(x: readonly number[]): Float64Array {
 export function holdoutInputs(m: FixtureModel): Float64Array[] {
   return digitsHoldout().inputs.map((x) => (m === 'mlp784' ? upscale28(x) : Float64Array.from(x)));
 }
+
+/** Non-linear fixture models (make_nonlinear_fixtures.py): each with a hold-out and a calibration file. */
+export const NONLINEAR_MODELS = [
+  'tanh-mlp-cancer',
+  'gelu-mlp-digits',
+  'transformer-digits',
+  'transformer-digits-op14',
+  'gru-digits',
+  'lstm-sunspots',
+] as const;
+export type NonlinearModel = (typeof NONLINEAR_MODELS)[number];
+/** Regression models are judged by their error against the output range, the rest by their class. */
+export const REGRESSION_MODELS: ReadonlySet<NonlinearModel> = new Set(['lstm-sunspots']);
+export const nonlinearPath = (m: NonlinearModel) => join(MODELS_DIR, `${m}.onnx`);
+export const calibrationPath = (m: NonlinearModel) => join(MODELS_DIR, `${m}.calibration.json`);
+
+/** Hold-out inputs (flat) of a non-linear fixture, never used in training. */
+export function nonlinearHoldout(m: NonlinearModel): Float64Array[] {
+  const doc = JSON.parse(readFileSync(join(MODELS_DIR, `${m}.holdout.json`), 'utf8')) as {
+    inputs: number[][];
+  };
+  return doc.inputs.map((x) => Float64Array.from(x));
+}
+
+/** The calibration inputs of a non-linear fixture (from its training split). */
+export function nonlinearCalibration(m: NonlinearModel): Float64Array[] {
+  const doc = JSON.parse(readFileSync(calibrationPath(m), 'utf8')) as { inputs: number[][] };
+  return doc.inputs.map((x) => Float64Array.from(x));
+}
