@@ -6,7 +6,7 @@ import { signedBits } from './quantGraph.ts';
  *
  * The input x (q units at scale sIn) is placed in a window [w0, w0 + 2^M) of 2^s equal segments;
  * below the window the output is `yLo`, above it `yHi` (the function's limits: sigmoid, tanh and erf
- * saturate; exp is used only where the window covers every input). Inside, with u = x − w0,
+ * saturate; exp's window ends at or above every input). Inside, with u = x − w0,
  * segment j = u >> o and offset t = u mod 2^o (o = M − s):
  *
  *     out = floor(P_j(t) / 2^g),   P_j(t) = A_j + t · (B_j + C_j · t)
@@ -87,10 +87,10 @@ export function fnSpec(name: FnName, hi: number): FnSpec {
     case 'erf':
       return { name, f: erf, start: -4, log2Length: 3, below: -1, above: 1 };
     case 'exp': {
-      const top = Math.max(0, hi);
-      const log2Length = Math.max(3, Math.ceil(Math.log2(top + 8)));
-      const end = -8 + 2 ** log2Length;
-      return { name, f: Math.exp, start: -8, log2Length, below: 0, above: Math.exp(end) };
+      // [end − 8, end) with end = ⌈hi⌉: below it e^x < e^(hi − 8), under half an output quantum
+      // at the output scale chosen for e^hi, so it saturates to 0
+      const end = Math.ceil(Math.max(0, hi));
+      return { name, f: Math.exp, start: end - 8, log2Length: 3, below: 0, above: Math.exp(end) };
     }
   }
 }
