@@ -161,6 +161,15 @@ describe('lowerOnnx', () => {
     expect(codeOf(q(scaled))).toMatch(
       /^UNSUPPORTED_OP: unsupported op Exp at node "ex": its input may reach 39.8/,
     );
+    const masked = buildOnnx({
+      ...io,
+      initializers: { mask: { dims: [4], data: [0, Number.NEGATIVE_INFINITY, 0, 0] } },
+      nodes: [
+        { op: 'Add', inputs: ['x', 'mask'], outputs: ['m'], name: 'addmask' },
+        { op: 'Softmax', inputs: ['m'], outputs: ['y'], name: 'sm', attrs: { axis: -1 } },
+      ],
+    });
+    expect(codeOf(q(masked))).toMatch(/^ONNX_INVALID: the constants of node "addmask" are not finite/);
     const div = buildOnnx({ ...io, nodes: [{ op: 'Div', inputs: ['x', 'x'], outputs: ['y'], name: 'd' }] });
     expect(codeOf(q(div))).toMatch(/Div at node "d": the divisor "x" may be zero or negative/);
   });

@@ -1,4 +1,4 @@
-import { BoundTooLargeError, InvalidInputError } from '../../protocol/errors.ts';
+import { BoundTooLargeError, InvalidInputError, ModelError } from '../../protocol/errors.ts';
 import { maxCost, planRescale, windowBits } from './cost.ts';
 import { runFloat } from './floatExec.ts';
 import type { FloatGraph, MaxPoolNode } from './floatGraph.ts';
@@ -145,6 +145,12 @@ export function quantize(graph: FloatGraph, options: QuantizeOptions): QuantGrap
   for (const node of graph.nodes) {
     const name = graph.tensors[node.output]!.name;
     if (node.kind === 'linear') {
+      if (!node.map.w.every(Number.isFinite) || !node.bias.every(Number.isFinite)) {
+        throw new ModelError(
+          'ONNX_INVALID',
+          `the constants of node ${node.onnx.map((n) => `"${n}"`).join(' → ')} are not finite (NaN or ±Inf, e.g. an attention mask of −inf); a circuit needs finite weights and biases`,
+        );
+      }
       const ins = node.inputs.map((t) => tensors[linearInput(t)]!);
       const sMax = Math.max(...ins.map((t) => t.scale));
       const { map } = node;
