@@ -223,7 +223,7 @@ describe('AVS contracts on a real local node', () => {
     return Promise.all(
       signers.map(async (o) => ({
         signer: await o.address(),
-        signature: await o.signAttestation(batch.taskIds, batch.resultHashes),
+        signature: await o.signAttestation(batch),
       })),
     );
   }
@@ -275,7 +275,7 @@ describe('AVS contracts on a real local node', () => {
     for (const id of batch.taskIds) expect(await ops[0]!.status(id)).toBe(4);
   });
 
-  it('a successful challenge slashes every signer and pays the challenger; a failed one loses the bond', async () => {
+  it('a successful challenge slashes every signer, pays the challenger a tenth, burns the rest and refunds the consumer; a failed one loses the bond', async () => {
     const { taskId, task } = await newTask(inputs[4]!, 50, 5_000n);
     const batch: AttestationBatch = {
       taskIds: [taskId],
@@ -289,6 +289,8 @@ describe('AVS contracts on a real local node', () => {
     );
     const proof = await proveFor(outsider, taskId, inputs[4]!);
     const signers = signed.map((x) => x.signer);
+    const claimable = async (who: string) => (await owner.service.getFunction('claimable')(who)) as bigint;
+    const consumerBefore = await claimable(await owner.address());
     const receipt = await outsider.challenge(batchId, batch, signers, 0, proof.proof, proof.publicSignals);
     const names = owner.events(receipt).map((e) => e.name);
     expect(names.filter((n) => n === 'OperatorSlashed')).toHaveLength(3);
@@ -297,9 +299,12 @@ describe('AVS contracts on a real local node', () => {
       ops.map(async (o) => (await owner.allocation.getFunction('stakeOf')(await o.address())) as bigint),
     );
     stakeAfter.forEach((x, i) => expect(x).toBe(stakeBefore[i]! - stakeBefore[i]! / 10n));
-    expect(await owner.token.getFunction('balanceOf')(await outsider.address())).toBe(
-      stakeBefore.reduce((x, y) => x + y, 0n) / 10n,
+    const slashed = stakeBefore.reduce((x, y) => x + y, 0n) / 10n;
+    expect(await owner.token.getFunction('balanceOf')(await outsider.address())).toBe(slashed / 10n);
+    expect(await owner.token.getFunction('balanceOf')('0x000000000000000000000000000000000000dEaD')).toBe(
+      slashed - slashed / 10n,
     );
+    expect((await claimable(await owner.address())) - consumerBefore).toBe(5_000n); // the fee, back
     expect(await ops[0]!.status(taskId)).toBe(5);
     // a tampered batch is refused by name
     expect(

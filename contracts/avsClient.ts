@@ -3,7 +3,6 @@ import {
   Contract,
   ContractFactory,
   type ContractTransactionReceipt,
-  getBytes,
   type Interface,
   keccak256,
   type Signer,
@@ -51,11 +50,16 @@ export interface Deployment {
 }
 
 export interface AvsParams {
+  /** Blocks a withdrawal (or a deregistered operator) stays slashable; must exceed the window. */
   readonly unbondingDelay: number;
   readonly challengeWindow: number;
   readonly quorumBps: number;
   readonly slashWad: bigint;
   readonly challengeBond: bigint;
+  /** Stake every signer of an attestation must have. */
+  readonly minSignerStake: bigint;
+  /** Share of a slash paid to the challenger; the rest is burned. */
+  readonly challengerRewardBps: number;
 }
 
 export const DEFAULT_AVS_PARAMS: AvsParams = Object.freeze({
@@ -64,7 +68,28 @@ export const DEFAULT_AVS_PARAMS: AvsParams = Object.freeze({
   quorumBps: 6667,
   slashWad: 10n ** 17n, // 10%
   challengeBond: 10n ** 16n,
+  minSignerStake: 10n ** 18n,
+  challengerRewardBps: 1000,
 });
+
+/** The EIP-712 type an attestation signs (TaskManager.ATTESTATION_TYPEHASH). */
+export const ATTESTATION_TYPES = {
+  Attestation: [
+    { name: 'taskIds', type: 'uint32[]' },
+    { name: 'taskHashes', type: 'bytes32[]' },
+    { name: 'resultHashes', type: 'bytes32[]' },
+  ],
+};
+
+/** keccak256(abi.encode(task)), as the contracts store and sign it. */
+export function taskHashOf(t: AvsTask): string {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ['tuple(bytes32,uint256,address,uint96,uint64,uint64)'],
+      [[t.modelId, t.inputCommitment, t.consumer, t.fee, t.createdBlock, t.deadline]],
+    ),
+  );
+}
 
 async function deploy(c: CompiledContract, signer: Signer, ...args: unknown[]): Promise<Contract> {
   const f = new ContractFactory(c.abi as never, c.bytecode, signer);
@@ -95,6 +120,8 @@ export async function deployAvs(signer: Signer, params: AvsParams = DEFAULT_AVS_
     params.quorumBps,
     params.slashWad,
     params.challengeBond,
+    params.minSignerStake,
+    params.challengerRewardBps,
   );
   await (
     await (
@@ -245,15 +272,17 @@ export class AvsClient {
     ]);
   }
 
-  /** Signs an attestation of a batch of (task, result) pairs (as an operator). */
-  async signAttestation(taskIds: readonly number[], resultHashes: readonly string[]): Promise<string> {
-    const inner = keccak256(
-      AbiCoder.defaultAbiCoder().encode(
-        ['address', 'uint32[]', 'bytes32[]'],
-        [this.deployment.taskManager, taskIds, resultHashes],
-      ),
+  /**
+   * Signs an attestation of a batch of (task, result) pairs as EIP-712 typed data bound to this
+   * chain and this task manager (as an operator): it cannot be replayed elsewhere.
+   */
+  async signAttestation(batch: AttestationBatch, chainId?: bigint): Promise<string> {
+    const id = chainId ?? (await this.signer.provider!.getNetwork()).chainId;
+    return this.signer.signTypedData(
+      { name: 'zkinfer', version: '1', chainId: id, verifyingContract: this.deployment.taskManager },
+      ATTESTATION_TYPES,
+      { taskIds: batch.taskIds, taskHashes: batch.tasks.map(taskHashOf), resultHashes: batch.resultHashes },
     );
-    return this.signer.signMessage(getBytes(inner));
   }
 
   /** Attests a batch (one task is a batch of one); signers are sorted here. Returns the batch id. */

@@ -24,8 +24,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts a real Hardhat 2 JSON-RPC node on 127.0.0.1 and waits until it answers. */
-export async function startHardhatNode(port?: number): Promise<LocalChain> {
+/** Starts a real Hardhat 2 JSON-RPC node on 127.0.0.1 (chain id 31337 unless told) and waits until it answers. */
+export async function startHardhatNode(port?: number, chainId = 31337): Promise<LocalChain> {
   const p = port ?? (await freePort());
   const cli = require.resolve('hardhat/internal/cli/cli.js');
   const config = fileURLToPath(new URL('./hardhat.config.cjs', import.meta.url));
@@ -34,7 +34,7 @@ export async function startHardhatNode(port?: number): Promise<LocalChain> {
     [cli, 'node', '--hostname', '127.0.0.1', '--port', String(p), '--config', config],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true' },
+      env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true', ZKINFER_CHAIN_ID: String(chainId) },
     },
   );
   let log = '';

@@ -45,14 +45,14 @@ describe('zkinfer compile: bad input', () => {
     const bytes = buildOnnx({
       input: { name: 'x', shape: [1, 3] },
       output: 'y',
-      nodes: [{ op: 'Tanh', inputs: ['x'], outputs: ['y'], name: 'squash' }],
+      nodes: [{ op: 'Sin', inputs: ['x'], outputs: ['y'], name: 'wave' }],
     });
-    await writeFile(join(dir, 'tanh.onnx'), bytes);
+    await writeFile(join(dir, 'sin.onnx'), bytes);
     expectOneLineError(
-      await zkinfer('compile', join(dir, 'tanh.onnx'), '--out', join(dir, 'o3')),
-      /^zkinfer: error\[UNSUPPORTED_OP\]: unsupported op Tanh at node "squash": /,
+      await zkinfer('compile', join(dir, 'sin.onnx'), '--out', join(dir, 'o3')),
+      /^zkinfer: error\[UNSUPPORTED_OP\]: unsupported op Sin at node "wave": /,
     );
-    const verbose = await zkinfer('--verbose', 'compile', join(dir, 'tanh.onnx'), '--out', join(dir, 'o3'));
+    const verbose = await zkinfer('--verbose', 'compile', join(dir, 'sin.onnx'), '--out', join(dir, 'o3'));
     expect(verbose.code).toBe(1);
     expect(verbose.stderr).toMatch(/\n\s+at /);
   });

@@ -40,7 +40,7 @@ beforeAll(async () => {
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toMatch(/by op kind: .*fn:/);
     expect(c.stdout).toMatch(
-      /approximation: (exp|tanh) on \[-?\d+, -?\d+\), piecewise quadratic, max error 0\.00/,
+      /approximation: (exp|tanh|erf) on \[-?\d+, -?\d+\), piecewise quadratic, max error 0\.00/,
     );
     const s = await zkinfer('setup', dirOf(m), '--ptau', DEV_PTAU);
     expect(s.code, s.stderr).toBe(0);

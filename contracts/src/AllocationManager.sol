@@ -7,7 +7,10 @@ import {ReentrancyGuard} from "./ReentrancyGuard.sol";
 /// A local mirror of EigenLayer's AllocationManager for one stake token: operators deposit stake,
 /// register for an AVS's operator sets through its registrar, and can be slashed by the AVS (or its
 /// appointed slasher). Stake is checkpointed by block; withdrawals wait `unbondingDelay` blocks and
-/// stay slashable while they wait.
+/// stay slashable while they wait. An operator who deregisters stays slashable for `unbondingDelay`
+/// blocks more (EigenLayer: until its deallocation completes), so leaving cannot dodge a slash for
+/// anything signed while registered. `memberStake(avs)` is the stake of registered operators only:
+/// stake that never registered cannot weigh on an AVS's quorum.
 contract AllocationManager is IAllocationManager, ReentrancyGuard {
     struct Checkpoint {
         uint64 fromBlock;
@@ -27,6 +30,11 @@ contract AllocationManager is IAllocationManager, ReentrancyGuard {
     mapping(address avs => address) public registrarOf;
     mapping(address avs => address) public slasherOf;
     mapping(address avs => mapping(address operator => bool)) public isMember;
+    /// Last block at which a deregistered operator can still be slashed by the AVS.
+    mapping(address avs => mapping(address operator => uint64)) public slashableUntil;
+    /// Current stake of the AVS's registered operators.
+    mapping(address avs => uint256) public memberStake;
+    mapping(address operator => address[]) private _avsOf;
 
     event AVSConfigured(address indexed avs, address registrar, address slasher);
     event StakeDeposited(address indexed operator, uint256 amount);
@@ -61,6 +69,7 @@ contract AllocationManager is IAllocationManager, ReentrancyGuard {
         if (amount == 0) revert ZeroAmount();
         _write(_stake[msg.sender], stakeOf(msg.sender) + amount);
         _write(_total, _latest(_total) + amount);
+        _adjustMemberStake(msg.sender, int256(amount));
         emit StakeDeposited(msg.sender, amount);
         if (!token.transferFrom(msg.sender, address(this), amount)) revert InsufficientStake();
     }
@@ -73,6 +82,7 @@ contract AllocationManager is IAllocationManager, ReentrancyGuard {
         if (amount > current) revert InsufficientStake();
         _write(_stake[msg.sender], current - amount);
         _write(_total, _latest(_total) - amount);
+        _adjustMemberStake(msg.sender, -int256(amount));
         uint64 unlock = uint64(block.number) + unbondingDelay;
         pendingWithdrawal[msg.sender] = Withdrawal(uint192(amount), unlock);
         emit WithdrawalQueued(msg.sender, amount, unlock);
@@ -93,6 +103,9 @@ contract AllocationManager is IAllocationManager, ReentrancyGuard {
         if (registrar == address(0)) revert AVSNotConfigured();
         if (isMember[params.avs][operator]) revert AlreadyMember();
         isMember[params.avs][operator] = true;
+        memberStake[params.avs] += stakeOf(operator);
+        if (slashableUntil[params.avs][operator] == 0) _avsOf[operator].push(params.avs);
+        slashableUntil[params.avs][operator] = type(uint64).max;
         for (uint256 i = 0; i < params.operatorSetIds.length; i++) {
             emit OperatorAddedToOperatorSet(operator, OperatorSet(params.avs, params.operatorSetIds[i]));
         }
@@ -103,6 +116,8 @@ contract AllocationManager is IAllocationManager, ReentrancyGuard {
         if (msg.sender != operator) revert NotAuthorized();
         if (!isMember[avs][operator]) revert NotMember();
         isMember[avs][operator] = false;
+        memberStake[avs] -= stakeOf(operator);
+        slashableUntil[avs][operator] = uint64(block.number) + unbondingDelay;
         for (uint256 i = 0; i < operatorSetIds.length; i++) {
             emit OperatorRemovedFromOperatorSet(operator, OperatorSet(avs, operatorSetIds[i]));
         }
@@ -112,7 +127,7 @@ contract AllocationManager is IAllocationManager, ReentrancyGuard {
     /// Slashes wadsToSlash[0] (1e18 = all) of the operator's stake and pending withdrawal; the tokens go to the AVS.
     function slashOperator(address avs, SlashingParams calldata params) external nonReentrant returns (uint256 slashed) {
         if (msg.sender != avs && msg.sender != slasherOf[avs]) revert NotAuthorized();
-        if (!isMember[avs][params.operator]) revert NotMember();
+        if (!isSlashable(avs, params.operator)) revert NotMember();
         if (params.wadsToSlash.length == 0 || params.wadsToSlash[0] > 1e18) revert InvalidWad();
         uint256 wad = params.wadsToSlash[0];
         uint256 current = stakeOf(params.operator);
@@ -122,9 +137,15 @@ contract AllocationManager is IAllocationManager, ReentrancyGuard {
         w.amount -= uint192(fromWithdrawal);
         _write(_stake[params.operator], current - fromStake);
         _write(_total, _latest(_total) - fromStake);
+        _adjustMemberStake(params.operator, -int256(fromStake));
         slashed = fromStake + fromWithdrawal;
         emit OperatorSlashed(params.operator, OperatorSet(avs, params.operatorSetId), params.strategies, params.wadsToSlash, params.description);
         if (slashed > 0 && !token.transfer(avs, slashed)) revert InsufficientStake();
+    }
+
+    /// Registered, or deregistered less than `unbondingDelay` blocks ago.
+    function isSlashable(address avs, address operator) public view returns (bool) {
+        return block.number <= slashableUntil[avs][operator];
     }
 
     function stakeOf(address operator) public view returns (uint256) {
@@ -154,6 +175,16 @@ contract AllocationManager is IAllocationManager, ReentrancyGuard {
             else lo = mid + 1;
         }
         return lo == 0 ? 0 : cps[lo - 1].amount;
+    }
+
+    /// Keeps memberStake in step for every AVS the operator is registered with.
+    function _adjustMemberStake(address operator, int256 delta) private {
+        address[] storage list = _avsOf[operator];
+        for (uint256 i = 0; i < list.length; i++) {
+            address avs = list[i];
+            if (!isMember[avs][operator]) continue;
+            memberStake[avs] = delta >= 0 ? memberStake[avs] + uint256(delta) : memberStake[avs] - uint256(-delta);
+        }
     }
 
     function _write(Checkpoint[] storage cps, uint256 amount) private {

@@ -39,7 +39,10 @@ interface IAllocationManager {
 
     function slashOperator(address avs, SlashingParams calldata params) external returns (uint256 slashed);
     function stakeAt(address operator, uint256 blockNumber) external view returns (uint256);
-    function totalStakeAt(uint256 blockNumber) external view returns (uint256);
+    function stakeOf(address operator) external view returns (uint256);
+    function memberStake(address avs) external view returns (uint256);
+    function isSlashable(address avs, address operator) external view returns (bool);
+    function unbondingDelay() external view returns (uint64);
 }
 
 interface IServiceManager {

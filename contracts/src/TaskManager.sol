@@ -52,6 +52,19 @@ contract TaskManager is ReentrancyGuard {
     uint16 public immutable quorumBps;
     uint256 public immutable slashWad;
     uint256 public immutable challengeBond;
+    /// Stake each signer must have when it attests: zero-stake signers would only pad the list.
+    uint256 public immutable minSignerStake;
+    /// Share of a slash paid to the challenger (basis points); the rest is burned, so that a signer
+    /// who challenges its own batch first still loses most of what is slashed.
+    uint16 public immutable challengerRewardBps;
+    /// Signers per attestation: bounds the gas of a challenge that slashes them all.
+    uint256 public constant MAX_SIGNERS = 32;
+    /// Slashed tokens that are not the challenger's reward go here (no key exists for it).
+    address public constant BURN = 0x000000000000000000000000000000000000dEaD;
+    bytes32 private constant DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 public constant ATTESTATION_TYPEHASH =
+        keccak256("Attestation(uint32[] taskIds,bytes32[] taskHashes,bytes32[] resultHashes)");
     uint32 public taskCount;
     mapping(uint32 => Record) public records;
     /// Attestation batches: keccak256(abi.encode(taskIds, resultHashes, signers)). Batch ids start at 1.
@@ -63,6 +76,10 @@ contract TaskManager is ReentrancyGuard {
     event TaskProven(uint32 indexed taskId, address indexed operator, bytes32 resultHash);
     event BatchAttested(uint32 indexed batchId, uint32[] taskIds, bytes32[] resultHashes, address[] signers, uint64 windowEnd);
     event ChallengeSucceeded(uint32 indexed taskId, address indexed challenger, bytes32 provenResultHash, uint256 slashed, Proof proof, uint256[] publicSignals);
+    /// Of `slashed`: `reward` to the challenger, `burned` to BURN; the fee went back to the consumer.
+    event SlashDistributed(uint32 indexed taskId, uint256 reward, uint256 burned, uint256 feeRefunded);
+    /// A signer that could no longer be slashed (it left more than the unbonding delay ago).
+    event SignerNotSlashable(uint32 indexed taskId, address signer);
     event ChallengeFailed(uint32 indexed taskId, address indexed challenger, uint256 bondLost);
     event BatchFinalized(uint32 indexed batchId, uint32 finalized, uint256 feesPaid);
     event TaskRefunded(uint32 indexed taskId, address consumer, uint256 fee);
@@ -88,6 +105,10 @@ contract TaskManager is ReentrancyGuard {
     error BatchMismatch();
     error EmptyBatch();
     error WrongBond(uint256 required);
+    error FeeTooLarge(uint256 fee);
+    error TooManySigners(uint256 count, uint256 max);
+    error SignerStakeTooLow(address signer, uint256 stake, uint256 required);
+    error WindowNotCovered(uint64 challengeWindow, uint64 unbondingDelay);
 
     constructor(
         IServiceManager serviceManager_,
@@ -96,8 +117,13 @@ contract TaskManager is ReentrancyGuard {
         uint64 challengeWindow_,
         uint16 quorumBps_,
         uint256 slashWad_,
-        uint256 challengeBond_
+        uint256 challengeBond_,
+        uint256 minSignerStake_,
+        uint16 challengerRewardBps_
     ) {
+        // a signer must stay slashable for the whole window, whatever it does after signing
+        uint64 delay = allocationManager_.unbondingDelay();
+        if (challengeWindow_ >= delay) revert WindowNotCovered(challengeWindow_, delay);
         serviceManager = serviceManager_;
         allocationManager = allocationManager_;
         registrar = registrar_;
@@ -105,6 +131,8 @@ contract TaskManager is ReentrancyGuard {
         quorumBps = quorumBps_;
         slashWad = slashWad_;
         challengeBond = challengeBond_;
+        minSignerStake = minSignerStake_;
+        challengerRewardBps = challengerRewardBps_;
     }
 
     function createTask(bytes32 modelId, uint256 inputCommitment, uint64 deadline) external payable returns (uint32 taskId) {
@@ -112,6 +140,7 @@ contract TaskManager is ReentrancyGuard {
         if (verifier == address(0)) revert UnknownModel(modelId);
         if (inputCommitment >= R) revert InvalidCommitment();
         if (deadline <= block.number) revert InvalidDeadline();
+        if (msg.value > type(uint96).max) revert FeeTooLarge(msg.value);
         Task memory task = Task(modelId, inputCommitment, msg.sender, uint96(msg.value), uint64(block.number), deadline);
         taskId = taskCount++;
         records[taskId].taskHash = keccak256(abi.encode(task));
@@ -140,9 +169,35 @@ contract TaskManager is ReentrancyGuard {
         serviceManager.accrue{value: task.fee}(msg.sender);
     }
 
-    /// Attests results for a batch of tasks with one signature per signer over
-    /// keccak256(abi.encode(this, taskIds, resultHashes)) (an Ethereum signed message). Signers are
-    /// ascending registered operators whose stake at each task's creation block reaches the quorum.
+    /// EIP-712 domain of this contract on this chain: a signature is good here and nowhere else.
+    function domainSeparator() public view returns (bytes32) {
+        return keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("zkinfer"), keccak256("1"), block.chainid, address(this)));
+    }
+
+    /// The EIP-712 digest signers sign: the tasks themselves (their hashes) and the results.
+    function attestationDigest(uint32[] calldata taskIds, Task[] calldata tasks, bytes32[] calldata resultHashes)
+        public
+        view
+        returns (bytes32)
+    {
+        bytes32[] memory taskHashes = new bytes32[](tasks.length);
+        for (uint256 t = 0; t < tasks.length; t++) taskHashes[t] = keccak256(abi.encode(tasks[t]));
+        bytes32 structHash = keccak256(
+            abi.encode(
+                ATTESTATION_TYPEHASH,
+                keccak256(abi.encodePacked(taskIds)),
+                keccak256(abi.encodePacked(taskHashes)),
+                keccak256(abi.encodePacked(resultHashes))
+            )
+        );
+        return keccak256(abi.encodePacked("\x19\x01", domainSeparator(), structHash));
+    }
+
+    /// Attests results for a batch of tasks with one EIP-712 signature per signer (see
+    /// attestationDigest). Signers are ascending registered operators, at most MAX_SIGNERS, each with
+    /// at least minSignerStake; their current stake must reach the quorum of all registered stake.
+    /// Current stake is what stays slashable: a withdrawal queued from now on unlocks only after
+    /// unbondingDelay > challengeWindow blocks, and one queued before no longer counts.
     /// A batch of one is a single attestation; larger batches share the fixed costs.
     function attest(
         uint32[] calldata taskIds,
@@ -152,27 +207,27 @@ contract TaskManager is ReentrancyGuard {
         bytes[] calldata signatures
     ) external returns (uint32 batchId) {
         if (taskIds.length == 0 || taskIds.length != tasks.length || taskIds.length != resultHashes.length) revert EmptyBatch();
-        bytes32 digest = keccak256(
-            abi.encodePacked("\x19Ethereum Signed Message:\n32", keccak256(abi.encode(address(this), taskIds, resultHashes)))
-        );
+        if (signers.length > MAX_SIGNERS) revert TooManySigners(signers.length, MAX_SIGNERS);
+        bytes32 digest = attestationDigest(taskIds, tasks, resultHashes);
         address previous;
+        uint256 signed;
         for (uint256 i = 0; i < signers.length; i++) {
             address s = signers[i];
             if (s <= previous) revert SignersNotSorted();
             previous = s;
             if (!registrar.isOperator(s)) revert NotOperator(s);
             if (_recover(digest, signatures[i]) != s) revert BadSignature(s);
+            uint256 stake = allocationManager.stakeOf(s);
+            if (stake < minSignerStake || stake == 0) revert SignerStakeTooLow(s, stake, minSignerStake);
+            signed += stake;
         }
+        uint256 total = allocationManager.memberStake(address(serviceManager));
+        if (total == 0 || signed * 10_000 < total * quorumBps) revert QuorumNotMet(signed, total);
         batchId = ++batchCount;
         uint64 windowEnd = uint64(block.number) + challengeWindow;
-        uint64 quorumBlock = type(uint64).max;
         for (uint256 t = 0; t < taskIds.length; t++) {
             Record storage r = _open(taskIds[t], tasks[t]);
             if (block.number > tasks[t].deadline) revert TaskExpired(taskIds[t]);
-            if (tasks[t].createdBlock != quorumBlock) {
-                quorumBlock = tasks[t].createdBlock; // tasks of one block share the stake check
-                _checkQuorum(signers, quorumBlock);
-            }
             r.status = Status.Attested;
             r.windowEnd = windowEnd;
             r.batchId = batchId;
@@ -211,27 +266,38 @@ contract TaskManager is ReentrancyGuard {
             return;
         }
         r.status = Status.Overturned;
-        uint256 slashed = _slashAll(batch.signers);
+        uint256 slashed = _slashAll(taskId, batch.signers);
         emit ChallengeSucceeded(taskId, msg.sender, proven, slashed, proof, publicSignals);
-        serviceManager.accrue{value: msg.value + task.fee}(msg.sender);
-        if (slashed > 0) serviceManager.payToken(msg.sender, slashed);
+        // the consumer gets its fee back; the challenger its bond and a capped share of the slash
+        uint256 reward = (slashed * challengerRewardBps) / 10_000;
+        emit SlashDistributed(taskId, reward, slashed - reward, task.fee);
+        serviceManager.accrue{value: msg.value}(msg.sender);
+        if (task.fee > 0) serviceManager.accrue{value: task.fee}(task.consumer);
+        if (reward > 0) serviceManager.payToken(msg.sender, reward);
+        if (slashed > reward) serviceManager.payToken(BURN, slashed - reward);
     }
 
-    function _slashAll(address[] calldata signers) private returns (uint256 slashed) {
+    /// Slashes every signer still slashable; one that is not (it left long ago) is skipped, never
+    /// a reason for the whole challenge to fail.
+    function _slashAll(uint32 taskId, address[] calldata signers) private returns (uint256 slashed) {
         address[] memory strategies = new address[](1);
         uint256[] memory wads = new uint256[](1);
         wads[0] = slashWad;
+        address avs = address(serviceManager);
         for (uint256 i = 0; i < signers.length; i++) {
+            if (!allocationManager.isSlashable(avs, signers[i])) {
+                emit SignerNotSlashable(taskId, signers[i]);
+                continue;
+            }
             slashed += allocationManager.slashOperator(
-                address(serviceManager),
-                IAllocationManager.SlashingParams(signers[i], 0, strategies, wads, "attested a result a proof contradicts")
+                avs, IAllocationManager.SlashingParams(signers[i], 0, strategies, wads, "attested a result a proof contradicts")
             );
         }
     }
 
     /// After the window, the batch's unchallenged results stand: their fees go to the signers, pro rata
-    /// to their stake at the first task's creation block. Overturned tasks are skipped (their fee went
-    /// to the challenger).
+    /// to their stake at the attestation block (equally if none is left). Overturned tasks are skipped
+    /// (their fee went back to the consumer).
     function finalize(uint32 batchId, uint32[] calldata taskIds, bytes32[] calldata resultHashes, address[] calldata signers, Task[] calldata tasks)
         external
         nonReentrant
@@ -253,9 +319,15 @@ contract TaskManager is ReentrancyGuard {
         if (fees == 0) return;
         uint256 total;
         uint256[] memory stakes = new uint256[](signers.length);
+        uint64 attestBlock = records[taskIds[0]].windowEnd - challengeWindow;
         for (uint256 i = 0; i < signers.length; i++) {
-            stakes[i] = allocationManager.stakeAt(signers[i], tasks[0].createdBlock);
+            stakes[i] = allocationManager.stakeAt(signers[i], attestBlock);
             total += stakes[i];
+        }
+        if (total == 0) {
+            // every signer was slashed or left to zero: share equally rather than lock the fees
+            for (uint256 i = 0; i < signers.length; i++) stakes[i] = 1;
+            total = signers.length;
         }
         uint256 paid;
         for (uint256 i = 1; i < signers.length; i++) {
@@ -264,15 +336,6 @@ contract TaskManager is ReentrancyGuard {
             serviceManager.accrue{value: share}(signers[i]);
         }
         serviceManager.accrue{value: fees - paid}(signers[0]);
-    }
-
-    function _checkQuorum(address[] calldata signers, uint64 atBlock) private view {
-        uint256 signed;
-        for (uint256 i = 0; i < signers.length; i++) {
-            signed += allocationManager.stakeAt(signers[i], atBlock);
-        }
-        uint256 total = allocationManager.totalStakeAt(atBlock);
-        if (total == 0 || signed * 10_000 < total * quorumBps) revert QuorumNotMet(signed, total);
     }
 
     /// After the deadline with no result, the fee goes back to the consumer (claimable).

@@ -61,7 +61,7 @@ try {
       const signed = await Promise.all(
         [op0, op1, op2].map(async (o) => ({
           signer: await o.address(),
-          signature: await o.signAttestation(batch.taskIds, batch.resultHashes),
+          signature: await o.signAttestation(batch),
         })),
       );
       const { batchId, receipt } = await op0.attest(batch, signed);

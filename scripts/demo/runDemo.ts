@@ -227,7 +227,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const cheaterSig = [
       {
         signer: await cheaterOp.address(),
-        signature: await cheaterOp.signAttestation(lieBatch.taskIds, lieBatch.resultHashes),
+        signature: await cheaterOp.signAttestation(lieBatch),
       },
     ];
     const attested = await cheaterOp.attest(lieBatch, cheaterSig);

@@ -1,0 +1,217 @@
+import type { JsonRpcProvider } from 'ethers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Artifacts } from '../circuits/artifacts.ts';
+import { inputHashOf } from '../circuits/inputHash.ts';
+import { proveOnce } from '../prover/proveOnce.ts';
+import { HASHED_MLP_DIR, holdoutInputs } from '../test/helpers/fixtures.ts';
+import { setUpModel } from '../test/helpers/provedModel.ts';
+import type { AttestationBatch, AvsClient } from './avsClient.ts';
+import { type LocalAvs, setUpLocalAvs } from './localAvs.ts';
+import { type LocalChain, startHardhatNode } from './localChain.ts';
+
+// The settlement exploits a review reproduced on a Hardhat node, one test each: every test failed
+// against the contracts before the fix (see the issue note) and must pass after it. Each test
+// deploys a fresh AVS (operators stake 100, 200, 300 tokens; quorum 2/3 of registered stake).
+
+let chain: LocalChain;
+let a: Artifacts;
+let modelId: string;
+const inputs = holdoutInputs('mlp-digits');
+const TOKEN = 10n ** 18n;
+
+beforeAll(async () => {
+  a = await setUpModel('mlp-digits', HASHED_MLP_DIR);
+  modelId = a.manifest.setup!.modelId;
+  chain = await startHardhatNode();
+}, 300_000);
+
+afterAll(async () => {
+  await chain?.stop();
+});
+
+async function revertName(p: Promise<unknown>): Promise<string> {
+  const e = (await p.catch((err: unknown) => err)) as { errorName?: string; message?: string };
+  return e?.errorName ?? `not an AvsError: ${e?.message ?? 'no error at all'}`;
+}
+
+async function mine(provider: JsonRpcProvider, blocks: number): Promise<void> {
+  await provider.send('hardhat_mine', [`0x${blocks.toString(16)}`]);
+}
+
+/** A task over hold-out input `i`, and a batch attesting `resultHash` for it. */
+async function falseBatch(avs: LocalAvs, i: number, deadlineIn = 50, resultHash = `0x${'ab'.repeat(32)}`) {
+  const block = await avs.provider.getBlockNumber();
+  const { taskId, task } = await avs.owner.createTask(
+    modelId,
+    await inputHashOf(inputs[i]!, a.manifest.input),
+    BigInt(block + deadlineIn),
+    5_000n,
+  );
+  const batch: AttestationBatch = { taskIds: [taskId], tasks: [task], resultHashes: [resultHash] };
+  return { taskId, task, batch };
+}
+
+async function signBy(batch: AttestationBatch, signers: readonly AvsClient[]) {
+  return Promise.all(
+    signers.map(async (o) => ({ signer: await o.address(), signature: await o.signAttestation(batch) })),
+  );
+}
+
+/** The true proof of input `i` for `taskId`, bound to `prover`. */
+async function truth(prover: AvsClient, taskId: number, i: number) {
+  return proveOnce(a, inputs[i]!, await prover.bindingOf(taskId));
+}
+
+const stakeOf = async (avs: LocalAvs, who: AvsClient) =>
+  (await avs.owner.allocation.getFunction('stakeOf')(await who.address())) as bigint;
+const tokensOf = async (avs: LocalAvs, who: string) =>
+  (await avs.owner.token.getFunction('balanceOf')(who)) as bigint;
+
+describe('settlement exploits (each failed before the fix)', () => {
+  it('1. deregistering after a false attestation does not dodge the slash, nor block the challenge', async () => {
+    const avs = await setUpLocalAvs(chain.url, [a]);
+    const [, op2, op3] = avs.operators as [AvsClient, AvsClient, AvsClient];
+    const { taskId, batch } = await falseBatch(avs, 0);
+    const signed = await signBy(batch, [op2, op3]);
+    const { batchId } = await op3.attest(batch, signed);
+    const before = await stakeOf(avs, op3);
+    // the liar leaves at once
+    await op3.send(op3.allocation, 'deregisterFromOperatorSets', [
+      await op3.address(),
+      avs.deployment.serviceManager,
+      [0],
+    ]);
+    const p = await truth(avs.outsider, taskId, 0);
+    const receipt = await avs.outsider.challenge(
+      batchId,
+      batch,
+      signed.map((s) => s.signer),
+      0,
+      p.proof,
+      p.publicSignals,
+    );
+    const names = avs.owner.events(receipt).map((e) => e.name);
+    expect(names).toContain('ChallengeSucceeded');
+    expect(names.filter((n) => n === 'OperatorSlashed')).toHaveLength(2);
+    expect(await stakeOf(avs, op3)).toBe(before - before / 10n);
+  }, 120_000);
+
+  it('2. stake withdrawn before attesting does not count toward the quorum', async () => {
+    const avs = await setUpLocalAvs(chain.url, [a]);
+    const [, op2, op3] = avs.operators as [AvsClient, AvsClient, AvsClient];
+    // a long deadline leaves time to unbond: the two largest signers take everything out
+    const { batch } = await falseBatch(avs, 1, 200);
+    for (const op of [op2, op3]) await op.send(op.allocation, 'queueWithdrawal', [await stakeOf(avs, op)]);
+    await mine(avs.provider, 21);
+    for (const op of [op2, op3]) await op.send(op.allocation, 'completeWithdrawal', []);
+    const name = await revertName(op3.attest(batch, await signBy(batch, [op2, op3])));
+    expect(['SignerStakeTooLow', 'QuorumNotMet']).toContain(name);
+  }, 120_000);
+
+  it('3. a signer who challenges its own false batch still loses most of the slash; the consumer is refunded', async () => {
+    const avs = await setUpLocalAvs(chain.url, [a]);
+    const [, op2, op3] = avs.operators as [AvsClient, AvsClient, AvsClient];
+    const { taskId, batch } = await falseBatch(avs, 2);
+    const signed = await signBy(batch, [op2, op3]);
+    const { batchId } = await op3.attest(batch, signed);
+    const group = [op2, op3];
+    const holdings = async () => {
+      let sum = 0n;
+      for (const op of group) sum += (await stakeOf(avs, op)) + (await tokensOf(avs, await op.address()));
+      return sum;
+    };
+    const before = await holdings();
+    const claimable = async (who: string) =>
+      (await avs.owner.service.getFunction('claimable')(who)) as bigint;
+    const consumerBefore = await claimable(await avs.owner.address());
+    const p = await truth(op3, taskId, 2); // the colluder front-runs any honest challenger
+    await op3.challenge(
+      batchId,
+      batch,
+      signed.map((s) => s.signer),
+      0,
+      p.proof,
+      p.publicSignals,
+    );
+    const slashed = (200n * TOKEN + 300n * TOKEN) / 10n;
+    const lost = before - (await holdings());
+    expect(lost).toBeGreaterThanOrEqual((slashed * 8n) / 10n);
+    expect((await claimable(await avs.owner.address())) - consumerBefore).toBe(5_000n);
+  }, 120_000);
+
+  it('4. an attestation signed on one chain is refused on another (EIP-712 domain and task contents)', async () => {
+    // two fresh chains, one deployer, the same nonces: the same contract addresses on both
+    const chainA = await startHardhatNode(undefined, 31338);
+    const chainB = await startHardhatNode(undefined, 31339);
+    try {
+      const here = await setUpLocalAvs(chainA.url, [a]);
+      const there = await setUpLocalAvs(chainB.url, [a]);
+      expect(there.deployment.taskManager).toBe(here.deployment.taskManager);
+      const hereTask = await falseBatch(here, 3, 50);
+      const p = await truth(here.outsider, hereTask.taskId, 3);
+      const honest = await here.owner.resultHashOf(p.publicSignals);
+      const good: AttestationBatch = { ...hereTask.batch, resultHashes: [honest] };
+      const signed = await signBy(good, here.operators);
+      await here.operators[0]!.attest(good, signed);
+      // on the other chain: a task with the same id over a different input, the same claimed result
+      const thereTask = await falseBatch(there, 4, 50, honest);
+      expect(thereTask.taskId).toBe(hereTask.taskId);
+      expect(await revertName(there.operators[0]!.attest(thereTask.batch, signed))).toBe('BadSignature');
+    } finally {
+      await chainA.stop();
+      await chainB.stop();
+    }
+  }, 180_000);
+
+  it('5. stake that never registers does not count in the quorum', async () => {
+    const avs = await setUpLocalAvs(chain.url, [a]);
+    // a whale deposits 10,000 tokens and never registers
+    const whale = avs.outsider;
+    await avs.owner.send(avs.owner.token, 'mint', [await whale.address(), 10_000n * TOKEN]);
+    await whale.send(whale.token, 'approve', [avs.deployment.allocationManager, 10_000n * TOKEN]);
+    await whale.send(whale.allocation, 'depositStake', [10_000n * TOKEN]);
+    const { taskId, batch } = await falseBatch(avs, 5);
+    const p = await truth(avs.outsider, taskId, 5);
+    const good = { ...batch, resultHashes: [await avs.owner.resultHashOf(p.publicSignals)] };
+    const { batchId } = await avs.operators[0]!.attest(good, await signBy(good, avs.operators));
+    expect(batchId).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('6. signer lists cannot be padded: zero-stake signers and lists over 32 are refused', async () => {
+    const avs = await setUpLocalAvs(chain.url, [a]);
+    // a registered operator with no stake left
+    const sybil = avs.outsider;
+    await sybil.send(sybil.allocation, 'registerForOperatorSets', [
+      await sybil.address(),
+      { avs: avs.deployment.serviceManager, operatorSetIds: [0], data: '0x' },
+    ]);
+    const { batch } = await falseBatch(avs, 6);
+    const name = await revertName(
+      avs.operators[0]!.attest(batch, await signBy(batch, [...avs.operators, sybil])),
+    );
+    expect(name).toBe('SignerStakeTooLow');
+    const tooMany = Array.from({ length: 33 }, (_, i) => ({
+      signer: `0x${(i + 1).toString(16).padStart(40, '0')}`,
+      signature: '0x',
+    }));
+    expect(await revertName(avs.operators[0]!.attest(batch, tooMany))).toBe('TooManySigners');
+  }, 120_000);
+
+  it('a fee above uint96 is refused, not truncated', async () => {
+    const avs = await setUpLocalAvs(chain.url, [a]);
+    await avs.provider.send('hardhat_setBalance', [
+      await avs.owner.address(),
+      `0x${(2n ** 100n).toString(16)}`,
+    ]);
+    const block = await avs.provider.getBlockNumber();
+    const name = await revertName(
+      avs.owner.createTask(
+        modelId,
+        await inputHashOf(inputs[7]!, a.manifest.input),
+        BigInt(block + 50),
+        2n ** 96n,
+      ),
+    );
+    expect(name).toBe('FeeTooLarge');
+  }, 120_000);
+});
