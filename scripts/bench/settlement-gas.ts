@@ -87,7 +87,10 @@ try {
     const lie = await newTask();
     const lieBatch = { taskIds: [lie.taskId], tasks: [lie.task], resultHashes: [`0x${'ab'.repeat(32)}`] };
     const lieSigned = await Promise.all(
-      [op0, op1, op2].map(async (o) => ({ signer: await o.address(), signature: await o.signAttestation(lieBatch) })),
+      [op0, op1, op2].map(async (o) => ({
+        signer: await o.address(),
+        signature: await o.signAttestation(lieBatch),
+      })),
     );
     const attested = await op0.attest(lieBatch, lieSigned);
     const challenger = avs.outsider;

@@ -7,6 +7,7 @@ import { EXIT, type Io, processIo, reportError } from './output.ts';
 import { registerProofCommands } from './proofCommands.ts';
 import { registerSubnetCommands } from './subnetCommands.ts';
 import { registerValidatorCommands } from './validatorCommands.ts';
+import { registerWatchCommand } from './watchCommand.ts';
 
 /** Runs the CLI and returns the exit code (never calls process.exit, so cleanup always runs). */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
@@ -28,6 +29,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerValidatorCommands(program, io, setExit);
   registerSubnetCommands(program, io, setExit);
   registerDemoCommand(program, io, setExit);
+  registerWatchCommand(program, io, setExit);
   const globals = () => program.opts<{ json?: boolean; verbose?: boolean }>();
   try {
     await program.parseAsync([...argv]);

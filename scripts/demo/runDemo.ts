@@ -11,6 +11,8 @@ import { DEFAULT_AVS_PARAMS } from '../../contracts/avsClient.ts';
 import { setUpLocalAvs } from '../../contracts/localAvs.ts';
 import { startHardhatNode } from '../../contracts/localChain.ts';
 import { SettlementQueue } from '../../contracts/settlementQueue.ts';
+import { publishInput, type WatchDecision, Watcher } from '../../contracts/watcher.ts';
+import { ZkinferError } from '../../protocol/errors.ts';
 import { hotkeyFromUri } from '../../protocol/keys.ts';
 import { type MinerProcess, startMinerProcess } from '../../prover/minerProcess.ts';
 import { proveMany } from '../../prover/proveMany.ts';
@@ -176,13 +178,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const inputs = Array.from({ length: 4 }, (_, k) =>
       Array.from({ length: a.manifest.input.size }, (_, j) => ((j * 7 + k * 3) % 17) / 16),
     );
-    const newTask = async (x: number[]) =>
-      avs.owner.createTask(
+    // the consumer publishes each task's input beside the chain, where watchers look for it
+    const inputsDir = join(dir, 'inputs');
+    const newTask = async (x: number[]) => {
+      const commitment = await inputHashOf(x, a.manifest.input);
+      await publishInput(inputsDir, commitment, x);
+      return avs.owner.createTask(
         modelId,
-        await inputHashOf(x, a.manifest.input),
+        commitment,
         BigInt((await avs.provider.getBlockNumber()) + 200),
         10n ** 15n,
       );
+    };
     await mkdir(join(dir, 'queues'), { recursive: true });
     for (const [k, op] of avs.operators.slice(0, 2).entries()) {
       const tasks = [await newTask(inputs[2 * k]!), await newTask(inputs[2 * k + 1]!)];
@@ -232,21 +239,27 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     ];
     const attested = await cheaterOp.attest(lieBatch, cheaterSig);
     gas['attest (false result, 1 signer)'] = Number(attested.receipt.gasUsed);
-    const challenger = avs.operators[0]!;
-    const [proof] = await proveMany(
-      a,
-      [{ input: inputs[0]!, binding: await challenger.bindingOf(lieTask.taskId) }],
-      1,
-    );
-    const challenge = await challenger.challenge(
-      attested.batchId,
-      lieBatch,
-      [await cheaterOp.address()],
-      0,
-      proof!.proof,
-      proof!.publicSignals,
-    );
-    gas['challenge (slashes the signer)'] = Number(challenge.gasUsed);
+    // the automatic challenger (zkinfer watch) finds the false attestation and overturns it;
+    // every demo run starts a new chain, so the watcher starts with new state
+    await rm(join(dir, 'watcher.db'), { force: true });
+    const watcher = await Watcher.open({
+      client: avs.operators[0]!,
+      models: [a.dir],
+      inputs: inputsDir,
+      db: join(dir, 'watcher.db'),
+      log: (line) => log(`watcher: ${line}`),
+    });
+    let challenged: WatchDecision | undefined;
+    try {
+      challenged = (await watcher.tick()).find((d) => d.kind === 'challenged');
+    } finally {
+      watcher.close();
+    }
+    if (challenged?.kind !== 'challenged') {
+      throw new ZkinferError('CHAIN_ERROR', 'the watcher did not challenge the false attestation');
+    }
+    const challengeReceipt = await avs.provider.getTransactionReceipt(challenged.txHash);
+    gas['challenge (slashes the signer)'] = Number(challengeReceipt!.gasUsed);
     log(
       `avs: ${settlements.length} tasks settled by proof; the cheater's false attestation was overturned and slashed`,
     );
