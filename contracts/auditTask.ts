@@ -35,7 +35,7 @@ export async function auditTask(
   deployment: Deployment,
   taskId: number,
   vkeyPath: string,
-): Promise<{ status: string; checks: AuditCheck[] }> {
+): Promise<{ status: string; checks: AuditCheck[]; proven: boolean }> {
   const compiled = await compileAvs();
   const provider = providerFor(rpc, 15_000);
   const tasks = new Contract(deployment.taskManager, compiled['TaskManager']!.abi as never, provider);
@@ -66,32 +66,28 @@ export async function auditTask(
       `${vkHash} (verifier ${verifier})`,
     );
     const settle =
-      status === 'Proven'
-        ? { event: 'TaskProven', method: 'submitProven' }
-        : status === 'Overturned'
-          ? { event: 'ChallengeSucceeded', method: 'challenge' }
-          : undefined;
+      status === 'Proven' ? 'TaskProven' : status === 'Overturned' ? 'ChallengeSucceeded' : undefined;
     if (!settle) {
+      // an optimistic result stands on stake, not on a proof: an auditor must not read it as verified
       check(
         `status ${status}`,
-        status === 'Finalized' || status === 'Refunded' || status === 'Attested',
-        'no proof on chain for this status',
+        false,
+        status === 'Finalized' || status === 'Attested'
+          ? 'attested, not proven: no proof on chain to verify'
+          : 'no result on chain to verify',
       );
-      return { status, checks };
+      return { status, checks, proven: false };
     }
-    const logs = await tasks.queryFilter(tasks.filters[settle.event]!(taskId), 0);
-    const log = logs[0];
-    if (!log) throw new ZkinferError('IO', `task ${taskId} is ${status} but has no ${settle.event} event`);
-    const tx = await provider.getTransaction(log.transactionHash);
-    const parsed = tx ? tasks.interface.parseTransaction({ data: tx.data, value: tx.value }) : null;
-    if (!tx || !parsed || parsed.name !== settle.method)
-      throw new ZkinferError('IO', `cannot decode the ${settle.method} transaction ${log.transactionHash}`);
-    const sp = parsed.args[settle.method === 'challenge' ? 3 : 2] as unknown as bigint[][] & {
-      a: bigint[];
-      b: bigint[][];
-      c: bigint[];
-    };
-    const pub = (parsed.args[settle.method === 'challenge' ? 4 : 3] as bigint[]).map((v) => v.toString());
+    const logs = await tasks.queryFilter(tasks.filters[settle]!(taskId), 0);
+    const log = logs[0] as unknown as { args: unknown[] } | undefined;
+    if (!log) throw new ZkinferError('IO', `task ${taskId} is ${status} but has no ${settle} event`);
+    // TaskProven(taskId, operator, resultHash, proof, publicSignals);
+    // ChallengeSucceeded(taskId, challenger, provenResultHash, slashed, proof, publicSignals)
+    const at = settle === 'TaskProven' ? 3 : 4;
+    const sp = log.args[at] as unknown as bigint[][] & { a: bigint[]; b: bigint[][]; c: bigint[] };
+    const pub = (log.args[at + 1] as bigint[]).map((v) => v.toString());
+    // the prover is the caller the task manager saw (an operator's contract wallet, not its signer)
+    const prover = String(log.args[1]);
     check('public signal count = registered numPublic', BigInt(pub.length) === numPublic, `${pub.length}`);
     check(
       'input hash = task input commitment',
@@ -99,20 +95,19 @@ export async function auditTask(
       pub[pub.length - 2] ?? '',
     );
     const network = await provider.getNetwork();
-    const binding = taskBinding(network.chainId, deployment.taskManager, taskId, tx.from);
+    const binding = taskBinding(network.chainId, deployment.taskManager, taskId, prover);
     check(
       'binding = keccak(chain, task manager, task, prover) mod r',
       pub[pub.length - 1] === binding.toString(),
-      `prover ${tx.from}`,
+      `prover ${prover}`,
     );
     const proof = fromSolidityProof(sp);
     const v = await verifyProof(JSON.parse(vkeyText), pub, proof);
     check('Groth16 proof verifies off-chain', v.ok, v.ok ? 'pairing holds' : `${v.reason}: ${v.detail}`);
     const resultHash = resultHashOf(pub);
-    // TaskProven(taskId, operator, resultHash) and ChallengeSucceeded(taskId, challenger, provenResultHash, …)
-    const logged = (log as unknown as { args: unknown[] }).args[2] as string;
+    const logged = log.args[2] as string;
     check('result hash in the event = keccak(outputs)', resultHash === logged, resultHash);
-    return { status, checks };
+    return { status, checks, proven: true };
   } finally {
     provider.destroy();
   }

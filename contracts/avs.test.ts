@@ -191,6 +191,36 @@ describe('AVS contracts on a real local node', () => {
     expect(bad.code).toBe(2);
     expect(bad.stdout).toMatch(/FAIL vkey hashes to the registered vkHash/);
     expect(bad.stdout).toMatch(/FAIL Groth16 proof verifies off-chain/);
+
+    // an optimistic result that finalized without a proof is reported as such, never as verified
+    const attestedTask = await newTask(inputs[9]!);
+    const batch: AttestationBatch = {
+      taskIds: [attestedTask.taskId],
+      tasks: [attestedTask.task],
+      resultHashes: [await owner.resultHashOf(bundle.publicSignals)],
+    };
+    const sigs = await signAll(batch);
+    const { batchId } = await ops[0]!.attest(batch, sigs);
+    await mine(11);
+    await ops[0]!.finalize(
+      batchId,
+      batch,
+      sigs.map((x) => x.signer),
+    );
+    const attested = await zkinfer(
+      'audit',
+      'task',
+      String(attestedTask.taskId),
+      '--rpc',
+      chain.url,
+      '--deployment',
+      deploymentFile,
+      '--artifacts',
+      a.dir,
+    );
+    expect(attested.code).toBe(2);
+    expect(attested.stdout).toMatch(/FAIL status Finalized: attested, not proven/);
+    expect(attested.stdout).toMatch(/task audit: attested, not proven/);
   });
 
   it('refuses a wrong model, a wrong input commitment, a non-operator and a bad proof, by name', async () => {

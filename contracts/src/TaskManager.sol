@@ -72,8 +72,9 @@ contract TaskManager is ReentrancyGuard {
     uint32 public batchCount;
 
     event TaskCreated(uint32 indexed taskId, Task task);
-    /// The proof and public signals stay in this transaction's calldata (auditors read them there).
-    event TaskProven(uint32 indexed taskId, address indexed operator, bytes32 resultHash);
+    /// The proof and public signals are logged: auditors read them from the event, whatever called
+    /// (an operator's contract wallet wraps the calldata).
+    event TaskProven(uint32 indexed taskId, address indexed operator, bytes32 resultHash, Proof proof, uint256[] publicSignals);
     event BatchAttested(uint32 indexed batchId, uint32[] taskIds, bytes32[] resultHashes, address[] signers, uint64 windowEnd);
     event ChallengeSucceeded(uint32 indexed taskId, address indexed challenger, bytes32 provenResultHash, uint256 slashed, Proof proof, uint256[] publicSignals);
     /// Of `slashed`: `reward` to the challenger, `burned` to BURN; the fee went back to the consumer.
@@ -165,7 +166,7 @@ contract TaskManager is ReentrancyGuard {
         if (!registrar.isOperator(msg.sender)) revert NotOperator(msg.sender);
         _checkProof(taskId, task, proof, publicSignals);
         r.status = Status.Proven;
-        emit TaskProven(taskId, msg.sender, resultHashOf(publicSignals));
+        emit TaskProven(taskId, msg.sender, resultHashOf(publicSignals), proof, publicSignals);
         serviceManager.accrue{value: task.fee}(msg.sender);
     }
 

@@ -171,13 +171,24 @@ export function registerProofCommands(program: Command, io: Io, setExit: (code: 
             `task id must be a non-negative integer, got "${taskId}"`,
             'INVALID_OPTION',
           );
-        const { status, checks } = await auditTask(opts.rpc, await readDeployment(opts.deployment), id, vkey);
-        const ok = checks.every((c) => c.ok);
-        if (g.json) io.out(JSON.stringify({ ok, taskId: id, status, checks }));
+        const { status, checks, proven } = await auditTask(
+          opts.rpc,
+          await readDeployment(opts.deployment),
+          id,
+          vkey,
+        );
+        const ok = proven && checks.every((c) => c.ok);
+        if (g.json) io.out(JSON.stringify({ ok, proven, taskId: id, status, checks }));
         else {
           io.out(`task ${id}: ${status}`);
           for (const c of checks) io.out(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
-          io.out(ok ? 'task audit passed' : 'task audit FAILED');
+          io.out(
+            ok
+              ? 'task audit passed'
+              : proven
+                ? 'task audit FAILED'
+                : 'task audit: attested, not proven (nothing on chain proves this result)',
+          );
         }
         setExit(ok ? EXIT.ok : EXIT.invalid);
       },
