@@ -372,7 +372,8 @@ export function sortAddresses(a: readonly string[]): string[] {
   return [...a].sort(compareAddresses);
 }
 
-function taskFromEvent(t: unknown): AvsTask {
+/** A task from a TaskCreated event's struct (an ethers Result, or its JSON with decimal strings). */
+export function taskFromEvent(t: unknown): AvsTask {
   const x = t as unknown[];
   return {
     modelId: String(x[0]),

@@ -7,7 +7,7 @@ import { infer } from '../circuits/core/inference.ts';
 import type { QuantGraph } from '../circuits/core/quantGraph.ts';
 import { InvalidInputError } from '../protocol/errors.ts';
 import { expectedPublicSignals, proveOnce } from '../prover/proveOnce.ts';
-import type { AttestationBatch, AvsClient, AvsTask } from './avsClient.ts';
+import { type AttestationBatch, type AvsClient, type AvsTask, taskFromEvent } from './avsClient.ts';
 import { EventIndexer } from './eventIndexer.ts';
 import { resultHashOf } from './settlementMath.ts';
 
@@ -104,7 +104,7 @@ export class Watcher {
     await this.indexer.sync();
     const created = new Map<number, AvsTask>();
     for (const e of this.indexer.events('TaskCreated')) {
-      created.set(Number(e.args['taskId']), taskFromJson(e.args['task'] as unknown[]));
+      created.set(Number(e.args['taskId']), taskFromEvent(e.args['task']));
     }
     const decided = new Set(
       (this.db.prepare('SELECT task_id FROM watcher_decisions').all() as { task_id: number }[]).map(
@@ -198,15 +198,4 @@ function describe(d: WatchDecision): string {
     case 'windowClosed':
       return `task ${d.taskId}: false result attested, but its challenge window has closed`;
   }
-}
-
-function taskFromJson(t: readonly unknown[]): AvsTask {
-  return {
-    modelId: String(t[0]),
-    inputCommitment: BigInt(t[1] as string),
-    consumer: String(t[2]),
-    fee: BigInt(t[3] as string),
-    createdBlock: BigInt(t[4] as string),
-    deadline: BigInt(t[5] as string),
-  };
 }

@@ -94,20 +94,6 @@ export interface QRsqrt extends QBase {
 
 export type QNode = QLinear | QRescale | QMaxPool | QArgMax | QMul | QFn | QDiv | QRsqrt;
 
-/** The tensors a quantized node reads. */
-export function qNodeInputs(n: QNode): readonly number[] {
-  switch (n.kind) {
-    case 'linear':
-      return n.inputs;
-    case 'mul':
-      return [n.a, n.b];
-    case 'div':
-      return [n.num, n.den];
-    default:
-      return [n.input];
-  }
-}
-
 /** floor(a / b) for b > 0 (bigint division truncates toward zero). */
 export function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
