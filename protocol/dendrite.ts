@@ -29,6 +29,8 @@ export interface CallOptions {
   /** The axon's ss58 hotkey: signed into the message, so a request cannot be redirected. */
   readonly axonHotkey: string;
   readonly timeoutMs: number;
+  /** Largest answer body read; a larger one is abandoned while streaming (default 1 MiB). */
+  readonly maxBodyBytes?: number;
   /** Overrides for tests of the axon's checks. */
   readonly tamper?: { nonce?: bigint; uuid?: string; signature?: string; body?: string };
 }
@@ -67,24 +69,45 @@ export async function callAxon<T>(
   const latency = () => Math.round(performance.now() - started);
   let response: Response;
   try {
+    // never follow a redirect: it would re-send this signed request and challenge to any URL
     response = await fetch(`${baseUrl}/${synapse}`, {
       method: 'POST',
       headers,
       body: text,
+      redirect: 'manual',
       signal: AbortSignal.timeout(options.timeoutMs),
     });
   } catch (cause) {
-    const e = cause as Error & { cause?: { code?: string } };
-    const isTimeout = e.name === 'TimeoutError' || e.name === 'AbortError';
+    return { ok: false, ...transportFailure(cause), latencyMs: latency() };
+  }
+  if (response.status >= 300 && response.status < 400) {
+    await response.body?.cancel().catch(() => {});
     return {
       ok: false,
-      failure: isTimeout ? 'timeout' : 'connection',
-      detail: e.cause?.code ?? e.message,
+      failure: 'http',
+      status: response.status,
+      detail: `redirect to ${response.headers.get('location') ?? '?'} refused`,
       latencyMs: latency(),
     };
   }
+  let raw: string;
+  try {
+    const read = await readCapped(response, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    if (read === undefined) {
+      return {
+        ok: false,
+        failure: 'malformed',
+        status: response.status,
+        detail: `the answer is larger than ${options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes`,
+        latencyMs: latency(),
+      };
+    }
+    raw = read;
+  } catch (cause) {
+    // a body that stalls or breaks off is a transport failure, whatever stage it hits
+    return { ok: false, ...transportFailure(cause), latencyMs: latency() };
+  }
   let payload: unknown;
-  const raw = await response.text().catch(() => '');
   try {
     payload = raw ? JSON.parse(raw) : undefined;
   } catch {
@@ -103,4 +126,36 @@ export async function callAxon<T>(
       latencyMs: latency(),
     };
   return { ok: true, status: 200, body: payload as T, latencyMs: latency() };
+}
+
+const DEFAULT_MAX_BODY_BYTES = 1 << 20;
+
+function transportFailure(cause: unknown): { failure: 'timeout' | 'connection'; detail: string } {
+  const e = cause as Error & { cause?: { code?: string } };
+  const isTimeout = e.name === 'TimeoutError' || e.name === 'AbortError';
+  return { failure: isTimeout ? 'timeout' : 'connection', detail: e.cause?.code ?? e.message };
+}
+
+/** The body as text, or undefined once it passes `max` bytes (the rest is never read). */
+async function readCapped(response: Response, max: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > max) {
+    await response.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

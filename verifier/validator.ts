@@ -127,7 +127,13 @@ export class Validator {
         c.miner.url,
         'ProveInference',
         { modelId: c.model.modelId, input: c.input, binding: c.parts, deadlineMs: this.config.timeoutMs },
-        { hotkey: this.hotkey, axonHotkey: c.miner.hotkey, timeoutMs: this.config.timeoutMs },
+        {
+          hotkey: this.hotkey,
+          axonHotkey: c.miner.hotkey,
+          timeoutMs: this.config.timeoutMs,
+          // a proof, its public signals and the outputs: a few KiB; anything far larger is refused
+          maxBodyBytes: 16_384 + 400 * c.model.artifacts.manifest.publicSignals.names.length,
+        },
       ),
     );
 
