@@ -1,6 +1,9 @@
 import type { SignedFields } from './signing.ts';
 
 /** Bittensor axon/dendrite header names (lower-case, as HTTP delivers them). */
+/** No request waits longer than an hour; larger values would overflow Node's timers. */
+export const MAX_TIMEOUT_SECONDS = 3600;
+
 export const HEADERS = Object.freeze({
   name: 'name',
   timeout: 'timeout',
@@ -33,8 +36,8 @@ export function parseDendriteHeaders(get: (name: string) => string | undefined):
     return `${HEADERS.bodyHash} must be the sha3-256 of the body (64 hex digits)`;
   const timeout = get(HEADERS.timeout);
   const timeoutSeconds = timeout === undefined ? 12 : Number(timeout);
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
-    return `${HEADERS.timeout} must be a positive number of seconds`;
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > MAX_TIMEOUT_SECONDS)
+    return `${HEADERS.timeout} must be a number of seconds in (0, ${MAX_TIMEOUT_SECONDS}]`;
   return {
     nonce,
     dendriteHotkey,

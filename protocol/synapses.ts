@@ -56,8 +56,13 @@ export function parseProveInference(body: unknown): ProveInferenceRequest | stri
     return 'binding must be { nonce, validatorHotkey, minerHotkey } strings';
   }
   const deadlineMs = b['deadlineMs'];
-  if (typeof deadlineMs !== 'number' || !Number.isFinite(deadlineMs) || deadlineMs <= 0)
-    return 'deadlineMs must be a positive number';
+  if (
+    typeof deadlineMs !== 'number' ||
+    !Number.isFinite(deadlineMs) ||
+    deadlineMs <= 0 ||
+    deadlineMs > 3_600_000
+  )
+    return 'deadlineMs must be a number of milliseconds in (0, 3600000]';
   return {
     modelId: b['modelId'],
     input: input as number[],

@@ -101,13 +101,18 @@ export class Axon {
       });
     };
     try {
-      if (req.method === 'GET' && this.options.getRoutes?.[path]) {
-        const r = this.options.getRoutes[path]!();
+      // own properties only: "constructor", "toString" and "__proto__" are not routes
+      const getRoute =
+        this.options.getRoutes && Object.hasOwn(this.options.getRoutes, path)
+          ? this.options.getRoutes[path]
+          : undefined;
+      if (req.method === 'GET' && getRoute) {
+        const r = getRoute();
         res.writeHead(200, { 'content-type': r.contentType });
         res.end(r.body);
         return;
       }
-      const handler = this.options.synapses[path];
+      const handler = Object.hasOwn(this.options.synapses, path) ? this.options.synapses[path] : undefined;
       if (req.method !== 'POST' || !handler)
         return reply(404, { error: `unknown synapse "${path}"` }, 'unknown synapse');
       const declared = Number(req.headers['content-length'] ?? 0);
@@ -116,6 +121,17 @@ export class Axon {
         return reply(413, { error: `the body exceeds ${this.options.maxBodyBytes} bytes` }, 'too large');
       }
       const raw = await readBody(req, this.options.maxBodyBytes);
+      if (raw === 'aborted') {
+        // the caller hung up mid-upload: its failure, not ours, and nobody is left to answer
+        this.options.onRequest?.({
+          synapse: path,
+          status: 400,
+          caller: req.headers[HEADERS.dendriteHotkey]?.toString() ?? '',
+          ms: performance.now() - started,
+          reason: 'client aborted the upload',
+        });
+        return;
+      }
       if (raw === null)
         return reply(413, { error: `the body exceeds ${this.options.maxBodyBytes} bytes` }, 'too large');
       const headers = parseDendriteHeaders((n) => req.headers[n]?.toString());
@@ -164,9 +180,9 @@ export class Axon {
   }
 }
 
-/** Reads a body up to `limit` bytes; null when it is larger. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
+/** Reads a body up to `limit` bytes; null when it is larger, 'aborted' when the caller hung up first. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null | 'aborted'> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
@@ -176,6 +192,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
       else chunks.push(c);
     });
     req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('error', () => resolve('aborted'));
+    req.on('close', () => {
+      if (!req.complete) resolve('aborted');
+    });
   });
 }
