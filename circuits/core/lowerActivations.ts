@@ -105,7 +105,12 @@ export function lowerActivation(ctx: LowerContext, ins: readonly (Value | undefi
           'only the reciprocal of a Sqrt (a normalisation) is supported; divide by the tensor instead',
         );
       }
-      return [emitLinear(ctx, [r], x.shape, (i, b) => (b.add(0, i, 1), 0))];
+      return [
+        emitLinear(ctx, [r], x.shape, (i, b) => {
+          b.add(0, i, 1);
+          return 0;
+        }),
+      ];
     }
     case 'Pow': {
       const e = scalarOf(ctx, constIn(node, ins[1], 'exponent'));

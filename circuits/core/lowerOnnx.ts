@@ -2,8 +2,8 @@ import { ModelError, UnsupportedOpError } from '../../protocol/errors.ts';
 import { attrFloat, attrInt, attrInts, attrString, requireAttrInts } from '../onnx/attributes.ts';
 import type { OnnxModel, OnnxNode } from '../onnx/parseOnnx.ts';
 import { composeLinearChains } from './composeLinear.ts';
-import type { FloatGraph, FloatNode, FloatTensor, GraphOutput, LinearMap, RowWriter } from './floatGraph.ts';
-import { LinearMapBuilder, nodeInputs } from './floatGraph.ts';
+import type { FloatGraph, FloatNode, FloatTensor, GraphOutput } from './floatGraph.ts';
+import { nodeInputs } from './floatGraph.ts';
 import {
   type ConstValue,
   constOf,
