@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { openArtifacts } from '../../circuits/artifacts.ts';
+import { loadQuantGraph, openArtifacts } from '../../circuits/artifacts.ts';
+import { type InferenceResult, infer } from '../../circuits/core/inference.ts';
 import { readInputFile } from '../../circuits/inputFile.ts';
 import { inputHashOf } from '../../circuits/inputHash.ts';
 import { auditSetup } from '../../circuits/setup/auditSetup.ts';
@@ -15,6 +16,7 @@ import { InvalidInputError, ZkinferError } from '../../protocol/errors.ts';
 import { DEFAULT_ENGINE, ENGINES, parseEngineName } from '../../prover/engine/engines.ts';
 import { proveOnce } from '../../prover/proveOnce.ts';
 import { auditRun } from '../../verifier/auditRun.ts';
+import { checkBundleFields } from '../../verifier/bundleFields.ts';
 import { type Expectations, type VerifyResult, verifyProof } from '../../verifier/verifyProof.ts';
 import { type GlobalOptions, parseIntOption } from './compileCommands.ts';
 import { readJson } from './jsonFile.ts';
@@ -252,7 +254,8 @@ async function verifyCommand(
   let proof: unknown;
   let signals: unknown;
   const asBundle = first.value as Partial<ProofBundle>;
-  if (asBundle && typeof asBundle === 'object' && asBundle.format === BUNDLE_FORMAT) {
+  const isBundle = !!asBundle && typeof asBundle === 'object' && asBundle.format === BUNDLE_FORMAT;
+  if (isBundle) {
     proof = asBundle.proof;
     signals = asBundle.publicSignals;
     const expectedId = artifacts?.manifest.setup?.modelId;
@@ -286,5 +289,18 @@ async function verifyCommand(
     expect.inputHash = { index: nPublic - 2, value: await inputHashOf(x, artifacts.manifest.input) };
   }
   if (opts.binding !== undefined) expect.binding = { index: nPublic - 1, value: parseBinding(opts.binding) };
-  return verifyProof(vkeyJson.value, signals, proof, expect);
+  const verified = await verifyProof(vkeyJson.value, signals, proof, expect);
+  if (!verified.ok || !isBundle) return verified;
+  // a bundle's informational fields must be what the proof (and the model, given the input) says
+  let reference: InferenceResult | undefined;
+  if (opts.input && artifacts) {
+    reference = infer(
+      await loadQuantGraph(artifacts),
+      await readInputFile(opts.input, artifacts.manifest.input.size),
+    );
+  }
+  return checkBundleFields(asBundle, signals as string[], {
+    ...(artifacts ? { manifest: artifacts.manifest } : {}),
+    ...(reference ? { reference } : {}),
+  });
 }
