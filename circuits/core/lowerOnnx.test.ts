@@ -192,6 +192,33 @@ describe('lowerOnnx', () => {
     );
   });
 
+  it('names the tensor for a zero-size input dimension, an output with no elements and NaN weights', () => {
+    const zeroDim = buildOnnx({
+      input: { name: 'x', shape: [1, 0] },
+      output: 'y',
+      nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+    });
+    expect(codeOf(() => lower(zeroDim))).toBe(
+      'ONNX_INVALID: the model input "x" has a dimension 1 of size 0: it has no elements',
+    );
+    const noOutputs = buildOnnx({
+      ...io,
+      initializers: { W0: { dims: [4, 0], data: [] } },
+      nodes: [{ op: 'Gemm', inputs: ['x', 'W0'], outputs: ['y'], name: 'g0' }],
+    });
+    expect(codeOf(() => lower(noOutputs))).toBe(
+      'ONNX_INVALID: the model output "y" has no elements (shape [1,0])',
+    );
+    const nan = buildOnnx({
+      ...io,
+      initializers: { W: { dims: [4, 3], data: [Number.NaN, ...new Array(11).fill(0.1)] } },
+      nodes: [{ op: 'MatMul', inputs: ['x', 'W'], outputs: ['y'], name: 'mm' }],
+    });
+    expect(
+      codeOf(() => quantize(lower(nan), { ...DEFAULT_QUANTIZE, inputRange: [0, 1], calibration: [] })),
+    ).toMatch(/^ONNX_INVALID: the constants of node "mm" are not finite/);
+  });
+
   it('refuses a node that reads a tensor nothing produces', () => {
     const bytes = buildOnnx({ ...io, nodes: [{ op: 'Relu', inputs: ['ghost'], outputs: ['y'], name: 'r' }] });
     expect(codeOf(() => lower(bytes))).toMatch(/ONNX_INVALID: node "r" reads "ghost"/);

@@ -184,6 +184,11 @@ export function lowerOnnx(model: OnnxModel, options: LowerOptions = {}): FloatGr
     if (!v) throw new ModelError('ONNX_INVALID', `the model output "${o.name}" is produced by no node`);
     if (v.kind === 'const')
       throw new ModelError('ONNX_INVALID', `the model output "${o.name}" does not depend on the input`);
+    if (sizeOf(v.shape) === 0)
+      throw new ModelError(
+        'ONNX_INVALID',
+        `the model output "${o.name}" has no elements (shape [${v.shape}])`,
+      );
     return { name: o.name, tensor: v.tensor, shape: v.shape };
   });
   const live = pruneDead(nodes, outputs);
@@ -204,6 +209,12 @@ function resolveInputShape(name: string, shape: readonly (number | string | null
     );
   return shape.map((d, i) => {
     if (typeof d === 'number' && d > 0) return d;
+    if (d === 0) {
+      throw new ModelError(
+        'ONNX_INVALID',
+        `the model input "${name}" has a dimension ${i} of size 0: it has no elements`,
+      );
+    }
     if (i === 0) return 1; // the batch dimension: zkinfer proves one sample at a time
     throw new ModelError(
       'ONNX_INVALID',
