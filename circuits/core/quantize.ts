@@ -335,7 +335,7 @@ function weightScale(absWeights: readonly number[], bits: number): number {
 }
 
 /** Exponent that gives a calibrated maximum `bits` bits of headroom (values may still exceed it). */
-export function activationScale(maxAbs: number, bits: number): number {
+function activationScale(maxAbs: number, bits: number): number {
   if (!(maxAbs > 0)) return Number.POSITIVE_INFINITY; // never observed non-zero: keep full precision
   return Math.floor(Math.log2(2 ** (bits - 1) / maxAbs));
 }
