@@ -107,6 +107,6 @@ describe('the automatic challenger', () => {
     await writeFile(join(dir, 'bad.json'), JSON.stringify({ ...config, key: { privateKey: 'nope' } }));
     const bad = await zkinfer('watch', '--config', join(dir, 'bad.json'), '--once');
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/error\[INVALID_OPTION\]: key must be \{"privateKey"/);
+    expect(bad.stderr).toMatch(/error\[INVALID_OPTION\]: watcher config: key must be \{"privateKey"/);
   }, 120_000);
 });

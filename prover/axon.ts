@@ -84,6 +84,14 @@ export class Axon {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const path = (req.url ?? '/').split('?')[0]!.replace(/^\/+/, '');
+    const logRequest = (status: number, reason?: string) =>
+      this.options.onRequest?.({
+        synapse: path,
+        status,
+        caller: req.headers[HEADERS.dendriteHotkey]?.toString() ?? '',
+        ms: performance.now() - started,
+        ...(reason ? { reason } : {}),
+      });
     const reply = (status: number, body: unknown, reason?: string) => {
       if (res.headersSent) return;
       const text = JSON.stringify(body);
@@ -92,13 +100,7 @@ export class Axon {
         'content-length': Buffer.byteLength(text),
       });
       res.end(text);
-      this.options.onRequest?.({
-        synapse: path,
-        status,
-        caller: req.headers[HEADERS.dendriteHotkey]?.toString() ?? '',
-        ms: performance.now() - started,
-        ...(reason ? { reason } : {}),
-      });
+      logRequest(status, reason);
     };
     try {
       // own properties only: "constructor", "toString" and "__proto__" are not routes
@@ -123,13 +125,7 @@ export class Axon {
       const raw = await readBody(req, this.options.maxBodyBytes);
       if (raw === 'aborted') {
         // the caller hung up mid-upload: its failure, not ours, and nobody is left to answer
-        this.options.onRequest?.({
-          synapse: path,
-          status: 400,
-          caller: req.headers[HEADERS.dendriteHotkey]?.toString() ?? '',
-          ms: performance.now() - started,
-          reason: 'client aborted the upload',
-        });
+        logRequest(400, 'client aborted the upload');
         return;
       }
       if (raw === null)

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import {
   nonlinearHoldout,
   nonlinearPath,
 } from './helpers/fixtures.ts';
+import { buildOnnx } from './helpers/onnxBuilder.ts';
 
 // Non-linear models through the user's paths: the CLI (compile → setup → prove → verify, and
 // snarkjs agrees), and the subnet (a real miner process proves, the validator verifies and scores,
@@ -67,9 +68,7 @@ describe('non-linear models through the CLI', () => {
         join(out, 'proof.json'),
       );
       expect(stock.stdout).toMatch(/OK/);
-      const pub = JSON.parse(
-        await (await import('node:fs/promises')).readFile(join(out, 'public.json'), 'utf8'),
-      ) as string[];
+      const pub = JSON.parse(await readFile(join(out, 'public.json'), 'utf8')) as string[];
       pub[0] = (BigInt(pub[0]!) + 1n).toString();
       const tampered = join(root, `${m}-tampered.json`);
       await writeFile(tampered, JSON.stringify(pub));
@@ -80,7 +79,6 @@ describe('non-linear models through the CLI', () => {
   );
 
   it('a bidirectional LSTM is refused in one line naming the op, the node and what is missing (exit 1)', async () => {
-    const { buildOnnx } = await import('./helpers/onnxBuilder.ts');
     const H = 2;
     const bytes = buildOnnx({
       input: { name: 'x', shape: [3, 1, 2] },

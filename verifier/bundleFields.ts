@@ -63,8 +63,7 @@ export function checkBundleFields(
   }
   let best = 0;
   for (let i = 1; i < proven.length; i++) if (proven[i]! > proven[best]!) best = i;
-  const argmaxModel =
-    manifest?.outputs[0]?.name !== undefined && isArgMaxOutput(manifest) ? Number(proven[0]) : best;
+  const argmaxModel = manifest && isArgMaxOutput(manifest) ? Number(proven[0]) : best;
   if (bundle.predictedClass !== argmaxModel)
     return mismatch(`the bundle says class ${bundle.predictedClass}; the proven outputs give ${argmaxModel}`);
   return { ok: true };

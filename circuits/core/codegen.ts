@@ -85,11 +85,10 @@ export function generateCircuit(
         const terms: string[] = [];
         for (let e = node.rowPtr[r]!; e < node.rowPtr[r + 1]!; e++) {
           const w = node.w[e]!;
-          if (w !== 0n)
-            terms.push(`${w < 0n ? `(${w})` : w}*${name(node.inputs[node.src[e]!]!)}[${node.idx[e]!}]`);
+          if (w !== 0n) terms.push(`${lit(w)}*${name(node.inputs[node.src[e]!]!)}[${node.idx[e]!}]`);
         }
         const b = node.bias[r]!;
-        if (b !== 0n || terms.length === 0) terms.push(b < 0n ? `(${b})` : `${b}`);
+        if (b !== 0n || terms.length === 0) terms.push(lit(b));
         emit(`    ${name(out.id)}[${r}] <== ${balancedSum(terms)};`);
       }
     } else if (node.kind === 'rescale') {

@@ -31,7 +31,7 @@ interface Recurrence {
   readonly I: number;
   readonly seq: number;
   readonly x: DynValue;
-  /** Flat index of x_t[i] in the input tensor. */
+  /** Flat index of x_t[i] in the input tensor (the same for both layouts at batch 1). */
   readonly xAt: (t: number, i: number) => number;
   readonly W: ConstValue;
   readonly R: ConstValue;
@@ -86,7 +86,7 @@ export function lowerRecurrent(ctx: LowerContext, ins: readonly (Value | undefin
     I,
     seq,
     x,
-    xAt: (t, i) => (layout === 0 ? t * I + i : t * I + i), // batch 1: both layouts are [seq, I] in memory
+    xAt: (t, i) => t * I + i, // batch 1: [seq, 1, I] and [1, seq, I] lay x_t out alike
     W,
     R,
     B,

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { f, WitnessTester } from '../../test/helpers/witnessTester.ts';
+import { expectEverySinglePerturbationFails, f, WitnessTester } from '../../test/helpers/witnessTester.ts';
 import { divCost, fnCost, rsqrtCost } from '../core/cost.ts';
 import { FIELD_MODULUS } from '../core/field.ts';
 import { evalFnTable, fitFnTable, fnSpec } from '../core/fnApprox.ts';
@@ -15,14 +15,6 @@ import { divValue, floorDiv, rsqrtValue, signedBits } from '../core/quantGraph.t
 
 const dir = (name: string) => join(tmpdir(), `zkinfer-nonlinear-${process.pid}`, name);
 const main = (body: string) => `pragma circom 2.1.0;\ninclude "zkinfer.circom";\n${body}\n`;
-
-function expectEverySinglePerturbationFails(t: WitnessTester, w: bigint[], inputs: readonly number[]): void {
-  for (const [name, i] of t.signals) {
-    if (i === 0 || inputs.includes(i)) continue;
-    const bad = WitnessTester.tamper(w, [[i, w[i]! + 1n]]);
-    expect(t.check(bad), `perturbing ${name} must fail`).toBe(false);
-  }
-}
 
 /**
  * Recomputes the range-check components (Bits instances) inside `container` for forged values: each

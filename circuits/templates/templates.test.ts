@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { f, WitnessTester } from '../../test/helpers/witnessTester.ts';
+import { expectEverySinglePerturbationFails, f, WitnessTester } from '../../test/helpers/witnessTester.ts';
 
 // Soundness of every template: the honest witness passes; each perturbed hint, quotient, remainder
 // or comparison fails, including "consistent" attacks that keep the linear relations intact.
@@ -11,15 +11,6 @@ const dir = (name: string) => join(tmpdir(), `zkinfer-templates-${process.pid}`,
 const main = (body: string) => `pragma circom 2.1.0;\ninclude "zkinfer.circom";\n${body}\n`;
 const bitsOf = (v: bigint, n: number) => Array.from({ length: n }, (_, i) => (v >> BigInt(i)) & 1n);
 const floorDiv = (x: bigint, k: number) => x >> BigInt(k);
-
-/** Every non-input signal perturbed by +1, one at a time, must break some constraint. */
-function expectEverySinglePerturbationFails(t: WitnessTester, w: bigint[], inputs: readonly number[]): void {
-  for (const [name, i] of t.signals) {
-    if (i === 0 || inputs.includes(i)) continue;
-    const bad = WitnessTester.tamper(w, [[i, w[i]! + 1n]]);
-    expect(t.check(bad), `perturbing ${name} must fail`).toBe(false);
-  }
-}
 
 describe('Bits(n)', () => {
   let t: WitnessTester;

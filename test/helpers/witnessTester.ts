@@ -1,6 +1,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as snarkjs from 'snarkjs';
+import { expect } from 'vitest';
 import { runCircom } from '../../circuits/circom.ts';
 import { FIELD_MODULUS, toField } from '../../circuits/core/field.ts';
 import { loadWitnessCalculator, type WitnessCalculator } from '../../prover/witnessCalculator.ts';
@@ -86,4 +87,17 @@ export class WitnessTester {
 /** Field value of a signed integer. */
 export function f(v: bigint | number): bigint {
   return toField(BigInt(v));
+}
+
+/** Every non-input signal perturbed by +1, one at a time, must break some constraint. */
+export function expectEverySinglePerturbationFails(
+  t: WitnessTester,
+  w: readonly bigint[],
+  inputs: readonly number[],
+): void {
+  for (const [name, i] of t.signals) {
+    if (i === 0 || inputs.includes(i)) continue;
+    const bad = WitnessTester.tamper(w, [[i, w[i]! + 1n]]);
+    expect(t.check(bad), `perturbing ${name} must fail`).toBe(false);
+  }
 }
