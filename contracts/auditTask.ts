@@ -14,17 +14,6 @@ export interface AuditCheck {
   readonly detail: string;
 }
 
-/** A deployment file: the AVS contract addresses (written by the demo and `zkinfer avs deploy`). */
-export async function readDeployment(path: string): Promise<Deployment> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as Deployment;
-  } catch (cause) {
-    throw new ZkinferError('IO', `cannot read the deployment file ${path}: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
-}
-
 /**
  * Re-verifies a task from the chain's data alone: the TaskCreated event, the stored task hash, the
  * settling transaction's calldata (proof and public signals), the model's registered vkHash. The

@@ -200,13 +200,9 @@ describe('AVS contracts on a real local node', () => {
       resultHashes: [await owner.resultHashOf(bundle.publicSignals)],
     };
     const sigs = await signAll(batch);
-    const { batchId } = await ops[0]!.attest(batch, sigs);
+    const { batchId, attested: recorded } = await ops[0]!.attest(batch, sigs);
     await mine(11);
-    await ops[0]!.finalize(
-      batchId,
-      batch,
-      sigs.map((x) => x.signer),
-    );
+    await ops[0]!.finalize(batchId, recorded);
     const attested = await zkinfer(
       'audit',
       'task',
@@ -272,12 +268,15 @@ describe('AVS contracts on a real local node', () => {
     const before = await Promise.all(
       ops.map(async (o) => (await owner.service.getFunction('claimable')(await o.address())) as bigint),
     );
-    const { batchId } = await ops[0]!.attest(batch, signed);
-    const signers = signed.map((x) => x.signer);
-    expect(await revertName(ops[0]!.finalize(batchId, batch, signers))).toBe('ChallengeWindowOpen');
+    const { batchId, attested } = await ops[0]!.attest(batch, signed);
+    expect(attested.stakes).toEqual([...attested.signers].map(() => expect.any(BigInt)));
+    expect(await revertName(ops[0]!.finalize(batchId, attested))).toBe('ChallengeWindowOpen');
     expect(await revertName(ops[0]!.attest(batch, signed))).toBe('TaskNotOpen');
+    // the recorded stakes are part of the batch: inflating one's own is refused
+    const inflated = { ...attested, stakes: attested.stakes.map((x, i) => (i === 0 ? x * 2n : x)) };
     await mine(11);
-    await ops[0]!.finalize(batchId, batch, signers);
+    expect(await revertName(ops[0]!.finalize(batchId, inflated))).toBe('BatchMismatch');
+    await ops[0]!.finalize(batchId, attested);
     const after = await Promise.all(
       ops.map(async (o) => (await owner.service.getFunction('claimable')(await o.address())) as bigint),
     );
@@ -293,19 +292,15 @@ describe('AVS contracts on a real local node', () => {
       batch.resultHashes.push(`0x${String(k + 1).padStart(64, '0')}`);
     }
     const signed = await signAll(batch);
-    const { batchId, receipt } = await ops[1]!.attest(batch, signed);
+    const { batchId, receipt, attested } = await ops[1]!.attest(batch, signed);
     await mine(11);
-    const fin = await ops[1]!.finalize(
-      batchId,
-      batch,
-      signed.map((x) => x.signer),
-    );
+    const fin = await ops[1]!.finalize(batchId, attested);
     gas['optimistic per result (batch of 4, 3 signers)'] = (receipt.gasUsed + fin.gasUsed) / 4n;
     expect(gas['optimistic per result (batch of 4, 3 signers)']!).toBeLessThanOrEqual(150_000n);
     for (const id of batch.taskIds) expect(await ops[0]!.status(id)).toBe(4);
   });
 
-  it('a successful challenge slashes every signer, pays the challenger a tenth, burns the rest and refunds the consumer; a failed one loses the bond', async () => {
+  it('a successful challenge slashes every signer through EigenLayer (shares burned), pays the challenger bond and bounty, refunds the consumer; a failed one loses the bond', async () => {
     const { taskId, task } = await newTask(inputs[4]!, 50, 5_000n);
     const batch: AttestationBatch = {
       taskIds: [taskId],
@@ -313,27 +308,27 @@ describe('AVS contracts on a real local node', () => {
       resultHashes: [`0x${'11'.repeat(32)}`],
     };
     const signed = await signAll(batch);
-    const { batchId } = await ops[0]!.attest(batch, signed);
-    const stakeBefore = await Promise.all(
-      ops.map(async (o) => (await owner.allocation.getFunction('stakeOf')(await o.address())) as bigint),
-    );
+    const { batchId, attested } = await ops[0]!.attest(batch, signed);
+    const stakeBefore = await Promise.all(ops.map(async (o) => owner.sharesOf(await o.address())));
     const proof = await proveFor(outsider, taskId, inputs[4]!);
-    const signers = signed.map((x) => x.signer);
     const claimable = async (who: string) => (await owner.service.getFunction('claimable')(who)) as bigint;
     const consumerBefore = await claimable(await owner.address());
-    const receipt = await outsider.challenge(batchId, batch, signers, 0, proof.proof, proof.publicSignals);
+    const challengerBefore = await claimable(await outsider.address());
+    const receipt = await outsider.challenge(batchId, attested, 0, proof.proof, proof.publicSignals);
     const names = owner.events(receipt).map((e) => e.name);
     expect(names.filter((n) => n === 'OperatorSlashed')).toHaveLength(3);
     expect(names).toContain('ChallengeSucceeded');
-    const stakeAfter = await Promise.all(
-      ops.map(async (o) => (await owner.allocation.getFunction('stakeOf')(await o.address())) as bigint),
-    );
+    const stakeAfter = await Promise.all(ops.map(async (o) => owner.sharesOf(await o.address())));
     stakeAfter.forEach((x, i) => expect(x).toBe(stakeBefore[i]! - stakeBefore[i]! / 10n));
     const slashed = stakeBefore.reduce((x, y) => x + y, 0n) / 10n;
-    expect(await owner.token.getFunction('balanceOf')(await outsider.address())).toBe(slashed / 10n);
-    expect(await owner.token.getFunction('balanceOf')('0x000000000000000000000000000000000000dEaD')).toBe(
-      slashed - slashed / 10n,
+    // EigenLayer burns slashed shares: the tokens go to its default burn address, none to anyone
+    expect(await owner.token.getFunction('balanceOf')('0x00000000000000000000000000000000000E16E4')).toBe(
+      slashed,
     );
+    expect(await owner.token.getFunction('balanceOf')(await outsider.address())).toBe(0n);
+    const bounty = (await owner.tasks.getFunction('challengeBounty')()) as bigint;
+    const bond = (await owner.tasks.getFunction('challengeBond')()) as bigint;
+    expect((await claimable(await outsider.address())) - challengerBefore).toBe(bond + bounty);
     expect((await claimable(await owner.address())) - consumerBefore).toBe(5_000n); // the fee, back
     expect(await ops[0]!.status(taskId)).toBe(5);
     // a tampered batch is refused by name
@@ -341,8 +336,7 @@ describe('AVS contracts on a real local node', () => {
       await revertName(
         outsider.challenge(
           batchId,
-          { ...batch, resultHashes: [`0x${'22'.repeat(32)}`] },
-          signers,
+          { ...attested, resultHashes: [`0x${'22'.repeat(32)}`] },
           0,
           proof.proof,
           proof.publicSignals,
@@ -359,17 +353,18 @@ describe('AVS contracts on a real local node', () => {
       resultHashes: [await owner.resultHashOf(truth.publicSignals)],
     };
     const sigs = await signAll(good);
-    const attested = await ops[1]!.attest(good, sigs);
+    const honestBatch = await ops[1]!.attest(good, sigs);
+    const reserveBefore = (await owner.service.getFunction('bountyReserve')()) as bigint;
     const failed = await outsider.challenge(
-      attested.batchId,
-      good,
-      sigs.map((x) => x.signer),
+      honestBatch.batchId,
+      honestBatch.attested,
       0,
       truth.proof,
       truth.publicSignals,
     );
     const failedNames = owner.events(failed).map((e) => e.name);
     expect(failedNames).toContain('ChallengeFailed');
+    expect((await owner.service.getFunction('bountyReserve')()) as bigint).toBe(reserveBefore + bond);
     expect(await ops[0]!.status(honest.taskId)).toBe(3); // still attested
   });
 

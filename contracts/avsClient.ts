@@ -1,15 +1,16 @@
 import {
   AbiCoder,
   Contract,
-  ContractFactory,
   type ContractTransactionReceipt,
   type Interface,
   keccak256,
   type Signer,
+  ZeroAddress,
 } from 'ethers';
 import type { Groth16Proof } from 'snarkjs';
 import { ZkinferError } from '../protocol/errors.ts';
 import { type CompiledContract, compileAvs } from './compileSolidity.ts';
+import { type CoreDeployment, type Deployment, deployContract } from './coreDeployment.ts';
 import { type SolidityProof, toSolidityProof } from './settlementMath.ts';
 
 /** A task as the contracts hash it (field order matters: keccak256(abi.encode(task))). */
@@ -29,6 +30,12 @@ export interface AttestationBatch {
   readonly resultHashes: readonly string[];
 }
 
+/** An attested batch as the chain recorded it: the signers and the stake each put behind it. */
+export interface AttestedBatch extends AttestationBatch {
+  readonly signers: readonly string[];
+  readonly stakes: readonly bigint[];
+}
+
 /** A revert decoded into the contract's custom error (name and arguments). */
 export class AvsError extends ZkinferError {
   override name = 'AvsError';
@@ -41,36 +48,35 @@ export class AvsError extends ZkinferError {
   }
 }
 
-export interface Deployment {
-  readonly token: string;
-  readonly allocationManager: string;
-  readonly serviceManager: string;
-  readonly registrar: string;
-  readonly taskManager: string;
-}
-
 export interface AvsParams {
-  /** Blocks a withdrawal (or a deregistered operator) stays slashable; must exceed the window. */
-  readonly unbondingDelay: number;
+  /** Blocks during which an attestation can be challenged; must be under the core's DEALLOCATION_DELAY. */
   readonly challengeWindow: number;
   readonly quorumBps: number;
+  /** Share of each signer's allocation a successful challenge slashes (1e18 = all). */
   readonly slashWad: bigint;
   readonly challengeBond: bigint;
-  /** Stake every signer of an attestation must have. */
+  /** Minimum slashable stake (shares) every signer of an attestation must have. */
   readonly minSignerStake: bigint;
-  /** Share of a slash paid to the challenger; the rest is burned. */
-  readonly challengerRewardBps: number;
+  /** Wei paid to a successful challenger from the bounty reserve (slashed shares are burned). */
+  readonly challengeBounty: bigint;
+  /** Wei the deployer puts in the bounty reserve at deployment. */
+  readonly bountyReserve: bigint;
+  readonly metadataURI: string;
 }
 
 export const DEFAULT_AVS_PARAMS: AvsParams = Object.freeze({
-  unbondingDelay: 20,
   challengeWindow: 10,
   quorumBps: 6667,
   slashWad: 10n ** 17n, // 10%
   challengeBond: 10n ** 16n,
   minSignerStake: 10n ** 18n,
-  challengerRewardBps: 1000,
+  challengeBounty: 10n ** 16n,
+  bountyReserve: 10n ** 18n,
+  metadataURI: 'https://github.com/zkinfer/zkinfer#avs',
 });
+
+/** Full magnitude: an operator allocating this gives the operator set all of its delegated shares. */
+export const WAD = 10n ** 18n;
 
 /** The EIP-712 type an attestation signs (TaskManager.ATTESTATION_TYPEHASH). */
 export const ATTESTATION_TYPES = {
@@ -91,46 +97,50 @@ export function taskHashOf(t: AvsTask): string {
   );
 }
 
-async function deploy(c: CompiledContract, signer: Signer, ...args: unknown[]): Promise<Contract> {
-  const f = new ContractFactory(c.abi as never, c.bytecode, signer);
-  const contract = await f.deploy(...args);
-  await contract.waitForDeployment();
-  return contract as Contract;
-}
-
-/** Deploys and wires the AVS contract set; the signer owns the service manager and the token. */
-export async function deployAvs(signer: Signer, params: AvsParams = DEFAULT_AVS_PARAMS): Promise<Deployment> {
+/**
+ * Deploys the AVS over EigenLayer core (the real one's addresses or the local mirror's) and
+ * registers it there: metadata, operator set 0 over the core's strategies (the service manager is
+ * its slasher), the registrar. The signer owns the service manager and funds the bounty reserve.
+ */
+export async function deployAvs(
+  signer: Signer,
+  core: CoreDeployment,
+  params: AvsParams = DEFAULT_AVS_PARAMS,
+): Promise<Deployment> {
   const c = await compileAvs();
-  const token = await deploy(c['StakeToken']!, signer);
-  const alloc = await deploy(
-    c['AllocationManager']!,
+  const sm = await deployContract(c['ServiceManager']!, signer, core.allocationManager);
+  const registrar = await deployContract(
+    c['Registrar']!,
     signer,
-    await token.getAddress(),
-    params.unbondingDelay,
+    core.allocationManager,
+    await sm.getAddress(),
   );
-  const sm = await deploy(c['ServiceManager']!, signer, await token.getAddress());
-  const registrar = await deploy(c['Registrar']!, signer, await alloc.getAddress(), await sm.getAddress());
-  const tm = await deploy(
+  const tm = await deployContract(
     c['TaskManager']!,
     signer,
     await sm.getAddress(),
-    await alloc.getAddress(),
-    await registrar.getAddress(),
+    core.allocationManager,
+    0,
+    core.strategies,
     params.challengeWindow,
     params.quorumBps,
     params.slashWad,
     params.challengeBond,
     params.minSignerStake,
-    params.challengerRewardBps,
+    params.challengeBounty,
   );
-  await (
-    await (
-      sm as unknown as { wire(a: string, r: string, t: string): Promise<{ wait(): Promise<unknown> }> }
-    ).wire(await alloc.getAddress(), await registrar.getAddress(), await tm.getAddress())
-  ).wait();
+  const wait = async (p: Promise<unknown>) => (await (p as Promise<{ wait(): Promise<unknown> }>)).wait();
+  await wait(
+    sm.getFunction('initializeAVS')(
+      params.metadataURI,
+      core.strategies,
+      await registrar.getAddress(),
+      await tm.getAddress(),
+    ),
+  );
+  if (params.bountyReserve > 0n) await wait(sm.getFunction('fundBounty')({ value: params.bountyReserve }));
   return {
-    token: await token.getAddress(),
-    allocationManager: await alloc.getAddress(),
+    ...core,
     serviceManager: await sm.getAddress(),
     registrar: await registrar.getAddress(),
     taskManager: await tm.getAddress(),
@@ -144,8 +154,12 @@ type Call = (...args: unknown[]) => Promise<{ wait(): Promise<ContractTransactio
  * a revert into an AvsError named after the contract's custom error.
  */
 export class AvsClient {
+  /** The strategies' underlying ERC-20 (the StakeToken ABI covers what is used of it). */
   readonly token: Contract;
+  /** EigenLayer's AllocationManager, through its interface: the calls the real core receives. */
   readonly allocation: Contract;
+  readonly delegation: Contract;
+  readonly strategyManager: Contract;
   readonly service: Contract;
   readonly registrar: Contract;
   readonly tasks: Contract;
@@ -158,13 +172,22 @@ export class AvsClient {
   ) {
     const at = (name: string, address: string) => new Contract(address, compiled[name]!.abi as never, signer);
     this.token = at('StakeToken', deployment.token);
-    this.allocation = at('AllocationManager', deployment.allocationManager);
+    this.allocation = at('IAllocationManager', deployment.allocationManager);
+    this.delegation = at('IDelegationManager', deployment.delegationManager);
+    this.strategyManager = at('IStrategyManager', deployment.strategyManager);
     this.service = at('ServiceManager', deployment.serviceManager);
     this.registrar = at('Registrar', deployment.registrar);
     this.tasks = at('TaskManager', deployment.taskManager);
-    this.interfaces = [this.tasks, this.service, this.allocation, this.registrar, this.token].map(
-      (x) => x.interface,
+    // the mirror's ABIs only widen what reverts and logs can be decoded into
+    const mirror = ['MirrorAllocationManager', 'MirrorDelegationManager'].map(
+      (n) => new Contract(ZeroAddress, compiled[n]!.abi as never).interface,
     );
+    this.interfaces = [
+      ...[this.tasks, this.service, this.allocation, this.registrar, this.token, this.delegation].map(
+        (x) => x.interface,
+      ),
+      ...mirror,
+    ];
   }
 
   static async connect(deployment: Deployment, signer: Signer): Promise<AvsClient> {
@@ -224,16 +247,59 @@ export class AvsClient {
     return e;
   }
 
-  // --- operators ---
-  async stakeAndRegister(amount: bigint): Promise<void> {
+  // --- operators (EigenLayer's own calls, in its order) ---
+
+  /** The AVS's operator set, as EigenLayer names it. */
+  operatorSet(): { avs: string; id: number } {
+    return { avs: this.deployment.serviceManager, id: 0 };
+  }
+
+  /**
+   * Becomes an EigenLayer operator (allocation delay 0: in force at once for a new operator),
+   * deposits `amount` into the AVS's first strategy, allocates all of it to the operator set and
+   * registers for the set. Each step is skipped when `steps` leaves it out.
+   */
+  async stakeAndRegister(
+    amount: bigint,
+    steps: { allocate?: boolean; register?: boolean } = {},
+  ): Promise<void> {
     const me = await this.address();
-    await this.send(this.token, 'approve', [this.deployment.allocationManager, amount]);
-    await this.send(this.allocation, 'depositStake', [amount]);
-    await this.send(this.allocation, 'registerForOperatorSets', [
-      me,
-      { avs: this.deployment.serviceManager, operatorSetIds: [0], data: '0x' },
-    ]);
-    await this.send(this.service, 'touch', [me]);
+    const strategy = this.deployment.strategies[0]!;
+    if (!((await this.delegation.getFunction('isOperator')(me)) as boolean))
+      await this.send(this.delegation, 'registerAsOperator', [ZeroAddress, 0, '']);
+    if (amount > 0n) {
+      await this.send(this.token, 'approve', [this.deployment.strategyManager, amount]);
+      await this.send(this.strategyManager, 'depositIntoStrategy', [strategy, this.deployment.token, amount]);
+    }
+    if (steps.allocate !== false)
+      await this.send(this.allocation, 'modifyAllocations', [
+        me,
+        [{ operatorSet: this.operatorSet(), strategies: [strategy], newMagnitudes: [WAD] }],
+      ]);
+    if (steps.register !== false) {
+      await this.send(this.allocation, 'registerForOperatorSets', [
+        me,
+        { avs: this.deployment.serviceManager, operatorSetIds: [0], data: '0x' },
+      ]);
+      await this.send(this.service, 'touch', [me]);
+    }
+  }
+
+  deregister(): Promise<ContractTransactionReceipt> {
+    return this.address().then((me) =>
+      this.send(this.allocation, 'deregisterFromOperatorSets', [
+        { operator: me, avs: this.deployment.serviceManager, operatorSetIds: [0] },
+      ]),
+    );
+  }
+
+  /** An operator's delegated shares in the AVS's strategies, summed. */
+  async sharesOf(operator: string): Promise<bigint> {
+    const shares = (await this.delegation.getFunction('getOperatorShares')(
+      operator,
+      this.deployment.strategies,
+    )) as bigint[];
+    return shares.reduce((x, y) => x + y, 0n);
   }
 
   // --- tasks ---
@@ -285,11 +351,11 @@ export class AvsClient {
     );
   }
 
-  /** Attests a batch (one task is a batch of one); signers are sorted here. Returns the batch id. */
+  /** Attests a batch (one task is a batch of one); signers are sorted here. */
   async attest(
     batch: AttestationBatch,
     signed: readonly { signer: string; signature: string }[],
-  ): Promise<{ batchId: number; receipt: ContractTransactionReceipt }> {
+  ): Promise<{ batchId: number; receipt: ContractTransactionReceipt; attested: AttestedBatch }> {
     const sorted = [...signed].sort((x, y) => compareAddresses(x.signer, y.signer));
     const receipt = await this.send(this.tasks, 'attest', [
       batch.taskIds,
@@ -300,14 +366,21 @@ export class AvsClient {
     ]);
     const ev = this.events(receipt).find((e) => e.name === 'BatchAttested');
     if (!ev) throw new ZkinferError('IO', 'attest emitted no BatchAttested');
-    return { batchId: Number(ev.args[0]), receipt };
+    return {
+      batchId: Number(ev.args[0]),
+      receipt,
+      attested: {
+        ...batch,
+        signers: [...(ev.args[3] as string[])],
+        stakes: [...(ev.args[4] as bigint[])],
+      },
+    };
   }
 
   /** Challenges task `batch.taskIds[index]` of an attested batch with a proof (the bond is sent). */
   async challenge(
     batchId: number,
-    batch: AttestationBatch,
-    signers: readonly string[],
+    batch: AttestedBatch,
     index: number,
     proof: Groth16Proof,
     publicSignals: readonly string[],
@@ -318,7 +391,7 @@ export class AvsClient {
       'challenge',
       [
         batchId,
-        { taskIds: batch.taskIds, resultHashes: batch.resultHashes, signers: sortAddresses(signers) },
+        batchArg(batch),
         index,
         batch.tasks[index],
         toSolidityProof(proof),
@@ -328,18 +401,8 @@ export class AvsClient {
     );
   }
 
-  finalize(
-    batchId: number,
-    batch: AttestationBatch,
-    signers: readonly string[],
-  ): Promise<ContractTransactionReceipt> {
-    return this.send(this.tasks, 'finalize', [
-      batchId,
-      batch.taskIds,
-      batch.resultHashes,
-      sortAddresses(signers),
-      batch.tasks,
-    ]);
+  finalize(batchId: number, batch: AttestedBatch): Promise<ContractTransactionReceipt> {
+    return this.send(this.tasks, 'finalize', [batchId, batchArg(batch), batch.tasks]);
   }
 
   refund(taskId: number, task: AvsTask): Promise<ContractTransactionReceipt> {
@@ -360,7 +423,7 @@ export class AvsClient {
   }
 }
 
-export type { SolidityProof };
+export type { Deployment, SolidityProof };
 export { toSolidityProof };
 
 /** Ascending by numeric value, the order the contracts require of signers. */
@@ -370,6 +433,11 @@ function compareAddresses(x: string, y: string): number {
 
 export function sortAddresses(a: readonly string[]): string[] {
   return [...a].sort(compareAddresses);
+}
+
+/** The contract's Batch struct: what the chain recorded, re-supplied in calldata. */
+function batchArg(b: AttestedBatch) {
+  return { taskIds: b.taskIds, resultHashes: b.resultHashes, signers: b.signers, stakes: b.stakes };
 }
 
 /** A task from a TaskCreated event's struct (an ethers Result, or its JSON with decimal strings). */

@@ -1,8 +1,13 @@
-import { ContractFactory, FetchRequest, HDNodeWallet, JsonRpcProvider, Wallet } from 'ethers';
+import { FetchRequest, HDNodeWallet, JsonRpcProvider, Wallet } from 'ethers';
 import type { Artifacts } from '../circuits/artifacts.ts';
-import { ArtifactError } from '../protocol/errors.ts';
 import { AvsClient, type AvsParams, DEFAULT_AVS_PARAMS, type Deployment, deployAvs } from './avsClient.ts';
-import { compileVerifier } from './compileSolidity.ts';
+import {
+  type CoreDeployment,
+  DEFAULT_MIRROR_PARAMS,
+  deployMirrorCore,
+  type MirrorParams,
+} from './coreDeployment.ts';
+import { registerModel } from './registerModel.ts';
 
 /** Hardhat's well-known development mnemonic: its accounts are pre-funded on a local node. */
 export const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
@@ -39,32 +44,24 @@ export interface LocalAvs {
 }
 
 /**
- * Deploys the AVS on a local node, deploys the model's snarkjs verifier and registers the model,
- * and stakes and registers `operatorCount` operators (dev accounts 1..n; the outsider is n+1).
+ * Deploys EigenLayer core's local mirror (unless `core` names an existing core) and the AVS over it
+ * on a local node, deploys the models' snarkjs verifiers and registers the models, and makes
+ * `operatorCount` operators (dev accounts 1..n; the outsider is n+1) that deposit, allocate all
+ * their stake to the AVS's operator set and register for it.
  */
 export async function setUpLocalAvs(
   url: string,
   models: readonly Artifacts[],
   operatorCount = 3,
   params: AvsParams = DEFAULT_AVS_PARAMS,
+  core?: CoreDeployment,
+  mirror: MirrorParams = DEFAULT_MIRROR_PARAMS,
 ): Promise<LocalAvs> {
   const provider = providerFor(url);
-  const deployment = await deployAvs(devWallet(provider, 0), params);
+  const deployer = devWallet(provider, 0);
+  const deployment = await deployAvs(deployer, core ?? (await deployMirrorCore(deployer, mirror)), params);
   const owner = await AvsClient.connect(deployment, devWallet(provider, 0));
-  for (const a of models) {
-    const setup = a.manifest.setup;
-    if (!setup)
-      throw new ArtifactError('ARTIFACT_NOT_FOUND', `${a.dir} has no keys; run zkinfer setup first`);
-    const verifier = await compileVerifier(a.paths.zkey);
-    const v = await new ContractFactory(verifier.abi as never, verifier.bytecode, owner.signer).deploy();
-    await v.waitForDeployment();
-    await owner.send(owner.service, 'registerModel', [
-      `0x${setup.modelId}`,
-      await v.getAddress(),
-      `0x${setup.vkeySha256}`,
-      a.manifest.publicSignals.names.length,
-    ]);
-  }
+  for (const a of models) await registerModel(owner, a);
   const operators: AvsClient[] = [];
   for (let i = 0; i < operatorCount; i++) {
     const op = await AvsClient.connect(deployment, devWallet(provider, i + 1));

@@ -7,7 +7,7 @@ import { infer } from '../circuits/core/inference.ts';
 import type { QuantGraph } from '../circuits/core/quantGraph.ts';
 import { InvalidInputError } from '../protocol/errors.ts';
 import { expectedPublicSignals, proveOnce } from '../prover/proveOnce.ts';
-import { type AttestationBatch, type AvsClient, type AvsTask, taskFromEvent } from './avsClient.ts';
+import { type AttestedBatch, type AvsClient, type AvsTask, taskFromEvent } from './avsClient.ts';
 import { EventIndexer } from './eventIndexer.ts';
 import { resultHashOf } from './settlementMath.ts';
 
@@ -115,17 +115,18 @@ export class Watcher {
     for (const e of this.indexer.events('BatchAttested')) {
       const batchId = Number(e.args['batchId']);
       const taskIds = (e.args['taskIds'] as string[]).map(Number);
-      const batch: AttestationBatch = {
+      const batch: AttestedBatch = {
         taskIds,
         tasks: taskIds.map((id) => created.get(id)!),
         resultHashes: e.args['resultHashes'] as string[],
+        signers: e.args['signers'] as string[],
+        stakes: (e.args['stakes'] as (string | bigint)[]).map(BigInt),
       };
-      const signers = e.args['signers'] as string[];
       const windowEnd = Number(e.args['windowEnd']);
       for (let index = 0; index < taskIds.length; index++) {
         const taskId = taskIds[index]!;
         if (decided.has(taskId)) continue;
-        const d = await this.decide(batchId, batch, signers, index, windowEnd);
+        const d = await this.decide(batchId, batch, index, windowEnd);
         this.db
           .prepare('INSERT OR REPLACE INTO watcher_decisions (task_id, batch_id, decision) VALUES (?, ?, ?)')
           .run(taskId, batchId, JSON.stringify(d));
@@ -138,8 +139,7 @@ export class Watcher {
 
   private async decide(
     batchId: number,
-    batch: AttestationBatch,
-    signers: readonly string[],
+    batch: AttestedBatch,
     index: number,
     windowEnd: number,
   ): Promise<WatchDecision> {
@@ -162,14 +162,7 @@ export class Watcher {
     if (head + 1 > windowEnd) return { kind: 'windowClosed', taskId };
     const bundle = await proveOnce(model.artifacts, input, binding);
     try {
-      const receipt = await client.challenge(
-        batchId,
-        batch,
-        signers,
-        index,
-        bundle.proof,
-        bundle.publicSignals,
-      );
+      const receipt = await client.challenge(batchId, batch, index, bundle.proof, bundle.publicSignals);
       const ev = client.events(receipt).find((x) => x.name === 'ChallengeSucceeded');
       return { kind: 'challenged', taskId, txHash: receipt.hash, slashed: String(ev?.args[3] ?? 0n) };
     } catch (e) {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IAVSRegistrar} from "./Interfaces.sol";
+import {IAVSRegistrar} from "./EigenInterfaces.sol";
 
-/// The AVS's registrar: the allocation manager calls it when an operator joins or leaves.
+/// The AVS's registrar: the allocation manager calls it when an operator joins or leaves. It caps
+/// the operator count: the task manager sums the stake of every member when it checks a quorum.
 contract Registrar is IAVSRegistrar {
+    uint256 public constant MAX_OPERATORS = 64;
     address public immutable allocationManager;
     address public immutable avs;
     mapping(address => bool) public isOperator;
@@ -15,6 +17,7 @@ contract Registrar is IAVSRegistrar {
 
     error OnlyAllocationManager();
     error WrongAVS();
+    error OperatorLimitReached(uint256 max);
 
     constructor(address allocationManager_, address avs_) {
         allocationManager = allocationManager_;
@@ -25,6 +28,7 @@ contract Registrar is IAVSRegistrar {
         if (msg.sender != allocationManager) revert OnlyAllocationManager();
         if (avs_ != avs) revert WrongAVS();
         if (!isOperator[operator]) {
+            if (operatorCount >= MAX_OPERATORS) revert OperatorLimitReached(MAX_OPERATORS);
             isOperator[operator] = true;
             operatorCount++;
         }

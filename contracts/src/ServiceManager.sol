@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IERC20} from "./Interfaces.sol";
+import {IAllocationManager, IAVSRegistrar, IStrategy} from "./EigenInterfaces.sol";
 import {ReentrancyGuard} from "./ReentrancyGuard.sol";
 
-interface IAllocationManagerConfig {
-    function configureAVS(address registrar, address slasher) external;
-}
-
-/// The AVS: registry of models (modelId → verifier, vkHash, public signal count) and pull-based
-/// rewards. Fees and refunds are credited here by the task manager and claimed by their owners.
+/// The AVS: its address is the AVS's identity in EigenLayer's AllocationManager (metadata, operator
+/// set 0, registrar, slasher). It keeps the registry of models (modelId → verifier, vkHash, public
+/// signal count), pull-based rewards, and the bounty reserve that pays challengers.
 contract ServiceManager is ReentrancyGuard {
     /// verifier, numPublic and selector share one slot: settlement reads a single word.
     struct Model {
@@ -20,15 +17,19 @@ contract ServiceManager is ReentrancyGuard {
     }
 
     address public immutable owner;
-    IERC20 public immutable token;
+    IAllocationManager public immutable allocationManager;
     address public registrar;
     address public taskManager;
+    /// Wei set aside for challengers' bounties: funded by anyone and by lost challenge bonds.
+    uint256 public bountyReserve;
     mapping(bytes32 => Model) private _models;
     mapping(address => uint256) private _balance;
 
     event ModelRegistered(bytes32 indexed modelId, address verifier, bytes32 vkHash, uint8 numPublic);
     event Accrued(address indexed beneficiary, uint256 amount);
     event Claimed(address indexed beneficiary, uint256 amount);
+    event BountyFunded(address indexed from, uint256 amount);
+    event BountyPaid(address indexed to, uint256 amount);
 
     error NotOwner();
     error NotTaskManager();
@@ -38,18 +39,37 @@ contract ServiceManager is ReentrancyGuard {
     error NothingToClaim();
     error TransferFailed();
 
-    constructor(IERC20 token_) {
+    constructor(IAllocationManager allocationManager_) {
         owner = msg.sender;
-        token = token_;
+        allocationManager = allocationManager_;
     }
 
-    /// One-time wiring: tells the allocation manager who registers and who slashes for this AVS.
-    function wire(address allocationManager, address registrar_, address taskManager_) external {
+    /// One-time: registers the AVS with the AllocationManager (metadata, then operator set 0 over
+    /// `strategies`, whose slasher is this contract, then the registrar) and names the task manager,
+    /// the only contract this AVS slashes for.
+    function initializeAVS(string calldata metadataURI, IStrategy[] calldata strategies, IAVSRegistrar registrar_, address taskManager_)
+        external
+    {
         if (msg.sender != owner) revert NotOwner();
         if (taskManager != address(0)) revert AlreadyWired();
-        registrar = registrar_;
+        registrar = address(registrar_);
         taskManager = taskManager_;
-        IAllocationManagerConfig(allocationManager).configureAVS(registrar_, taskManager_);
+        allocationManager.updateAVSMetadataURI(address(this), metadataURI);
+        IAllocationManager.CreateSetParams[] memory sets = new IAllocationManager.CreateSetParams[](1);
+        sets[0] = IAllocationManager.CreateSetParams(0, strategies);
+        allocationManager.createOperatorSets(address(this), sets);
+        allocationManager.setAVSRegistrar(address(this), registrar_);
+    }
+
+    function updateAVSMetadataURI(string calldata metadataURI) external {
+        if (msg.sender != owner) revert NotOwner();
+        allocationManager.updateAVSMetadataURI(address(this), metadataURI);
+    }
+
+    /// The AVS is its operator set's slasher: the task manager slashes through it.
+    function slashOperator(IAllocationManager.SlashingParams calldata params) external returns (uint256 slashId, uint256[] memory shares) {
+        if (msg.sender != taskManager) revert NotTaskManager();
+        return allocationManager.slashOperator(address(this), params);
     }
 
     /// numPublic sizes the verifier's uint[N] argument, so its selector is derived here once.
@@ -78,9 +98,21 @@ contract ServiceManager is ReentrancyGuard {
     /// instead of 20k. `claimable` reports the real amount.
     function accrue(address beneficiary) external payable {
         if (msg.sender != taskManager) revert NotTaskManager();
-        uint256 held = _balance[beneficiary];
-        _balance[beneficiary] = (held == 0 ? 1 : held) + msg.value;
-        emit Accrued(beneficiary, msg.value);
+        _credit(beneficiary, msg.value);
+    }
+
+    function fundBounty() external payable {
+        bountyReserve += msg.value;
+        emit BountyFunded(msg.sender, msg.value);
+    }
+
+    /// Credits `amount` (or what the reserve holds, if less) to a successful challenger.
+    function payBounty(address to, uint256 amount) external returns (uint256 paid) {
+        if (msg.sender != taskManager) revert NotTaskManager();
+        paid = amount < bountyReserve ? amount : bountyReserve;
+        bountyReserve -= paid;
+        emit BountyPaid(to, paid);
+        if (paid > 0) _credit(to, paid);
     }
 
     /// Pre-warms a beneficiary's slot (called for operators at registration, by anyone).
@@ -93,12 +125,6 @@ contract ServiceManager is ReentrancyGuard {
         return held == 0 ? 0 : held - 1;
     }
 
-    /// Pays out slashed stake tokens (held here) on the task manager's instruction.
-    function payToken(address to, uint256 amount) external {
-        if (msg.sender != taskManager) revert NotTaskManager();
-        if (!token.transfer(to, amount)) revert TransferFailed();
-    }
-
     function claim() external nonReentrant {
         uint256 amount = claimable(msg.sender);
         if (amount == 0) revert NothingToClaim();
@@ -106,6 +132,12 @@ contract ServiceManager is ReentrancyGuard {
         emit Claimed(msg.sender, amount);
         (bool ok,) = msg.sender.call{value: amount}("");
         if (!ok) revert TransferFailed();
+    }
+
+    function _credit(address beneficiary, uint256 amount) private {
+        uint256 held = _balance[beneficiary];
+        _balance[beneficiary] = (held == 0 ? 1 : held) + amount;
+        emit Accrued(beneficiary, amount);
     }
 
     function _itoa(uint256 v) private pure returns (string memory) {

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IAllocationManager, IServiceManager, IRegistrar} from "./Interfaces.sol";
+import {IServiceManager} from "./Interfaces.sol";
+import {IAllocationManager, IStrategy, OperatorSet} from "./EigenInterfaces.sol";
 import {ReentrancyGuard} from "./ReentrancyGuard.sol";
 
 /// Inference tasks and their settlement (after incredible-squaring's TaskManager): a consumer pays
 /// for a task; an operator settles it with a Groth16 proof (proven path) or a stake quorum attests
 /// a result that anyone may challenge with a proof during a window (optimistic path). Only hashes
-/// live in storage; tasks travel in calldata and events.
+/// live in storage; tasks travel in calldata and events. Stake, membership and slashing are
+/// EigenLayer's: the AllocationManager's operator set `operatorSetId` of the service manager (the AVS).
 contract TaskManager is ReentrancyGuard {
     /// BN254 scalar field: public signals and bindings are elements of it.
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -47,27 +49,30 @@ contract TaskManager is ReentrancyGuard {
 
     IServiceManager public immutable serviceManager;
     IAllocationManager public immutable allocationManager;
-    IRegistrar public immutable registrar;
+    uint32 public immutable operatorSetId;
     uint64 public immutable challengeWindow;
     uint16 public immutable quorumBps;
     uint256 public immutable slashWad;
     uint256 public immutable challengeBond;
     /// Stake each signer must have when it attests: zero-stake signers would only pad the list.
     uint256 public immutable minSignerStake;
-    /// Share of a slash paid to the challenger (basis points); the rest is burned, so that a signer
-    /// who challenges its own batch first still loses most of what is slashed.
-    uint16 public immutable challengerRewardBps;
+    /// Wei paid to a successful challenger from the service manager's bounty reserve. Slashed
+    /// shares are burned by EigenLayer (never paid out), so a signer who challenges its own batch
+    /// first still loses all it is slashed and gains at most this.
+    uint256 public immutable challengeBounty;
     /// Signers per attestation: bounds the gas of a challenge that slashes them all.
     uint256 public constant MAX_SIGNERS = 32;
-    /// Slashed tokens that are not the challenger's reward go here (no key exists for it).
-    address public constant BURN = 0x000000000000000000000000000000000000dEaD;
     bytes32 private constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 public constant ATTESTATION_TYPEHASH =
         keccak256("Attestation(uint32[] taskIds,bytes32[] taskHashes,bytes32[] resultHashes)");
+    /// The operator set's strategies this AVS counts and slashes, ascending; their shares are
+    /// summed as stake, so they must be of like value (one token's strategies).
+    IStrategy[] private _strategies;
     uint32 public taskCount;
     mapping(uint32 => Record) public records;
-    /// Attestation batches: keccak256(abi.encode(taskIds, resultHashes, signers)). Batch ids start at 1.
+    /// Attestation batches: keccak256(abi.encode(taskIds, resultHashes, signers, stakes)), stakes
+    /// being each signer's minimum slashable stake at the window's close. Batch ids start at 1.
     mapping(uint32 => bytes32) public batches;
     uint32 public batchCount;
 
@@ -75,11 +80,17 @@ contract TaskManager is ReentrancyGuard {
     /// The proof and public signals are logged: auditors read them from the event, whatever called
     /// (an operator's contract wallet wraps the calldata).
     event TaskProven(uint32 indexed taskId, address indexed operator, bytes32 resultHash, Proof proof, uint256[] publicSignals);
-    event BatchAttested(uint32 indexed batchId, uint32[] taskIds, bytes32[] resultHashes, address[] signers, uint64 windowEnd);
-    event ChallengeSucceeded(uint32 indexed taskId, address indexed challenger, bytes32 provenResultHash, uint256 slashed, Proof proof, uint256[] publicSignals);
-    /// Of `slashed`: `reward` to the challenger, `burned` to BURN; the fee went back to the consumer.
-    event SlashDistributed(uint32 indexed taskId, uint256 reward, uint256 burned, uint256 feeRefunded);
-    /// A signer that could no longer be slashed (it left more than the unbonding delay ago).
+    event BatchAttested(
+        uint32 indexed batchId, uint32[] taskIds, bytes32[] resultHashes, address[] signers, uint256[] stakes, uint64 windowEnd
+    );
+    /// `sharesSlashed`: the signers' shares EigenLayer slashed (and burns), summed over strategies.
+    event ChallengeSucceeded(
+        uint32 indexed taskId, address indexed challenger, bytes32 provenResultHash, uint256 sharesSlashed, Proof proof, uint256[] publicSignals
+    );
+    /// The challenger's bounty (from the reserve) and the fee returned to the consumer.
+    event ChallengeRewarded(uint32 indexed taskId, address indexed challenger, uint256 bounty, uint256 feeRefunded);
+    /// A signer the AllocationManager could not slash (it left more than DEALLOCATION_DELAY ago, or
+    /// the core refused): skipped, never a reason for the challenge to fail.
     event SignerNotSlashable(uint32 indexed taskId, address signer);
     event ChallengeFailed(uint32 indexed taskId, address indexed challenger, uint256 bondLost);
     event BatchFinalized(uint32 indexed batchId, uint32 finalized, uint256 feesPaid);
@@ -109,31 +120,47 @@ contract TaskManager is ReentrancyGuard {
     error FeeTooLarge(uint256 fee);
     error TooManySigners(uint256 count, uint256 max);
     error SignerStakeTooLow(address signer, uint256 stake, uint256 required);
-    error WindowNotCovered(uint64 challengeWindow, uint64 unbondingDelay);
+    error WindowNotCovered(uint64 challengeWindow, uint32 deallocationDelay);
+    error StrategiesNotAscending();
 
     constructor(
         IServiceManager serviceManager_,
         IAllocationManager allocationManager_,
-        IRegistrar registrar_,
+        uint32 operatorSetId_,
+        IStrategy[] memory strategies_,
         uint64 challengeWindow_,
         uint16 quorumBps_,
         uint256 slashWad_,
         uint256 challengeBond_,
         uint256 minSignerStake_,
-        uint16 challengerRewardBps_
+        uint256 challengeBounty_
     ) {
-        // a signer must stay slashable for the whole window, whatever it does after signing
-        uint64 delay = allocationManager_.unbondingDelay();
+        // a signer must stay slashable for the whole window, whatever it does after signing: one
+        // who deregisters or deallocates stays slashable for DEALLOCATION_DELAY blocks
+        uint32 delay = allocationManager_.DEALLOCATION_DELAY();
         if (challengeWindow_ >= delay) revert WindowNotCovered(challengeWindow_, delay);
+        for (uint256 i = 1; i < strategies_.length; i++) {
+            if (address(strategies_[i]) <= address(strategies_[i - 1])) revert StrategiesNotAscending();
+        }
+        if (strategies_.length == 0) revert StrategiesNotAscending();
         serviceManager = serviceManager_;
         allocationManager = allocationManager_;
-        registrar = registrar_;
+        operatorSetId = operatorSetId_;
+        _strategies = strategies_;
         challengeWindow = challengeWindow_;
         quorumBps = quorumBps_;
         slashWad = slashWad_;
         challengeBond = challengeBond_;
         minSignerStake = minSignerStake_;
-        challengerRewardBps = challengerRewardBps_;
+        challengeBounty = challengeBounty_;
+    }
+
+    function strategies() external view returns (IStrategy[] memory) {
+        return _strategies;
+    }
+
+    function operatorSet() public view returns (OperatorSet memory) {
+        return OperatorSet(address(serviceManager), operatorSetId);
     }
 
     function createTask(bytes32 modelId, uint256 inputCommitment, uint64 deadline) external payable returns (uint32 taskId) {
@@ -163,7 +190,7 @@ contract TaskManager is ReentrancyGuard {
     function submitProven(uint32 taskId, Task calldata task, Proof calldata proof, uint256[] calldata publicSignals) external nonReentrant {
         Record storage r = _open(taskId, task);
         if (block.number > task.deadline) revert TaskExpired(taskId);
-        if (!registrar.isOperator(msg.sender)) revert NotOperator(msg.sender);
+        if (!allocationManager.isMemberOfOperatorSet(msg.sender, operatorSet())) revert NotOperator(msg.sender);
         _checkProof(taskId, task, proof, publicSignals);
         r.status = Status.Proven;
         emit TaskProven(taskId, msg.sender, resultHashOf(publicSignals), proof, publicSignals);
@@ -195,10 +222,11 @@ contract TaskManager is ReentrancyGuard {
     }
 
     /// Attests results for a batch of tasks with one EIP-712 signature per signer (see
-    /// attestationDigest). Signers are ascending registered operators, at most MAX_SIGNERS, each with
-    /// at least minSignerStake; their current stake must reach the quorum of all registered stake.
-    /// Current stake is what stays slashable: a withdrawal queued from now on unlocks only after
-    /// unbondingDelay > challengeWindow blocks, and one queued before no longer counts.
+    /// attestationDigest). Signers are ascending members of the operator set, at most MAX_SIGNERS,
+    /// each with at least minSignerStake; their stake must reach the quorum of all members' stake.
+    /// Stake is EigenLayer's minimum slashable stake at the block the window closes: withdrawn
+    /// shares and deallocations due before then do not count, and what counts stays slashable
+    /// through the window (challengeWindow < DEALLOCATION_DELAY).
     /// A batch of one is a single attestation; larger batches share the fixed costs.
     function attest(
         uint32[] calldata taskIds,
@@ -210,22 +238,27 @@ contract TaskManager is ReentrancyGuard {
         if (taskIds.length == 0 || taskIds.length != tasks.length || taskIds.length != resultHashes.length) revert EmptyBatch();
         if (signers.length > MAX_SIGNERS) revert TooManySigners(signers.length, MAX_SIGNERS);
         bytes32 digest = attestationDigest(taskIds, tasks, resultHashes);
+        OperatorSet memory set = operatorSet();
         address previous;
-        uint256 signed;
         for (uint256 i = 0; i < signers.length; i++) {
             address s = signers[i];
             if (s <= previous) revert SignersNotSorted();
             previous = s;
-            if (!registrar.isOperator(s)) revert NotOperator(s);
+            if (!allocationManager.isMemberOfOperatorSet(s, set)) revert NotOperator(s);
             if (_recover(digest, signatures[i]) != s) revert BadSignature(s);
-            uint256 stake = allocationManager.stakeOf(s);
-            if (stake < minSignerStake || stake == 0) revert SignerStakeTooLow(s, stake, minSignerStake);
-            signed += stake;
         }
-        uint256 total = allocationManager.memberStake(address(serviceManager));
+        uint64 windowEnd = uint64(block.number) + challengeWindow;
+        uint256[] memory stakes = _slashableStakes(set, signers, windowEnd);
+        uint256 signed;
+        for (uint256 i = 0; i < signers.length; i++) {
+            if (stakes[i] < minSignerStake || stakes[i] == 0) revert SignerStakeTooLow(signers[i], stakes[i], minSignerStake);
+            signed += stakes[i];
+        }
+        uint256[] memory all = _slashableStakes(set, allocationManager.getMembers(set), windowEnd);
+        uint256 total;
+        for (uint256 i = 0; i < all.length; i++) total += all[i];
         if (total == 0 || signed * 10_000 < total * quorumBps) revert QuorumNotMet(signed, total);
         batchId = ++batchCount;
-        uint64 windowEnd = uint64(block.number) + challengeWindow;
         for (uint256 t = 0; t < taskIds.length; t++) {
             Record storage r = _open(taskIds[t], tasks[t]);
             if (block.number > tasks[t].deadline) revert TaskExpired(taskIds[t]);
@@ -233,8 +266,21 @@ contract TaskManager is ReentrancyGuard {
             r.windowEnd = windowEnd;
             r.batchId = batchId;
         }
-        batches[batchId] = keccak256(abi.encode(taskIds, resultHashes, signers));
-        emit BatchAttested(batchId, taskIds, resultHashes, signers, windowEnd);
+        batches[batchId] = keccak256(abi.encode(taskIds, resultHashes, signers, stakes));
+        emit BatchAttested(batchId, taskIds, resultHashes, signers, stakes, windowEnd);
+    }
+
+    /// Each operator's minimum slashable stake at `atBlock`, summed over the AVS's strategies.
+    function _slashableStakes(OperatorSet memory set, address[] memory operators, uint64 atBlock)
+        private
+        view
+        returns (uint256[] memory sums)
+    {
+        uint256[][] memory stake = allocationManager.getMinimumSlashableStake(set, operators, _strategies, uint32(atBlock));
+        sums = new uint256[](operators.length);
+        for (uint256 i = 0; i < operators.length; i++) {
+            for (uint256 j = 0; j < stake[i].length; j++) sums[i] += stake[i][j];
+        }
     }
 
     /// The public part of an attested batch, re-supplied in calldata and checked against its stored hash.
@@ -242,17 +288,19 @@ contract TaskManager is ReentrancyGuard {
         uint32[] taskIds;
         bytes32[] resultHashes;
         address[] signers;
+        uint256[] stakes;
     }
 
     /// A proof of a different result for task `batch.taskIds[index]` overturns its attestation: every
-    /// signer is slashed, the challenger gets its bond, the fee and the slashed stake. A proof of the
-    /// same result loses the bond.
+    /// signer still slashable is slashed (EigenLayer burns the shares), the consumer gets its fee
+    /// back, the challenger its bond and the bounty. A proof of the same result loses the bond to
+    /// the bounty reserve.
     function challenge(uint32 batchId, Batch calldata batch, uint256 index, Task calldata task, Proof calldata proof, uint256[] calldata publicSignals)
         external
         payable
         nonReentrant
     {
-        if (batches[batchId] != keccak256(abi.encode(batch.taskIds, batch.resultHashes, batch.signers))) revert BatchMismatch();
+        if (batches[batchId] != _batchHash(batch)) revert BatchMismatch();
         uint32 taskId = batch.taskIds[index];
         Record storage r = records[taskId];
         if (r.taskHash != keccak256(abi.encode(task))) revert TaskMismatch(taskId);
@@ -263,47 +311,47 @@ contract TaskManager is ReentrancyGuard {
         bytes32 proven = resultHashOf(publicSignals);
         if (proven == batch.resultHashes[index]) {
             emit ChallengeFailed(taskId, msg.sender, msg.value);
-            serviceManager.accrue{value: msg.value}(serviceManagerOwner());
+            serviceManager.fundBounty{value: msg.value}();
             return;
         }
         r.status = Status.Overturned;
         uint256 slashed = _slashAll(taskId, batch.signers);
         emit ChallengeSucceeded(taskId, msg.sender, proven, slashed, proof, publicSignals);
-        // the consumer gets its fee back; the challenger its bond and a capped share of the slash
-        uint256 reward = (slashed * challengerRewardBps) / 10_000;
-        emit SlashDistributed(taskId, reward, slashed - reward, task.fee);
         serviceManager.accrue{value: msg.value}(msg.sender);
         if (task.fee > 0) serviceManager.accrue{value: task.fee}(task.consumer);
-        if (reward > 0) serviceManager.payToken(msg.sender, reward);
-        if (slashed > reward) serviceManager.payToken(BURN, slashed - reward);
+        uint256 bounty = serviceManager.payBounty(msg.sender, challengeBounty);
+        emit ChallengeRewarded(taskId, msg.sender, bounty, task.fee);
     }
 
-    /// Slashes every signer still slashable; one that is not (it left long ago) is skipped, never
-    /// a reason for the whole challenge to fail.
+    /// Slashes every signer still slashable; one that is not (it left long ago), or that the core
+    /// refuses, is skipped and logged, never a reason for the whole challenge to fail.
     function _slashAll(uint32 taskId, address[] calldata signers) private returns (uint256 slashed) {
-        address[] memory strategies = new address[](1);
-        uint256[] memory wads = new uint256[](1);
-        wads[0] = slashWad;
-        address avs = address(serviceManager);
+        IStrategy[] memory strategies_ = _strategies;
+        uint256[] memory wads = new uint256[](strategies_.length);
+        for (uint256 j = 0; j < wads.length; j++) wads[j] = slashWad;
+        OperatorSet memory set = operatorSet();
         for (uint256 i = 0; i < signers.length; i++) {
-            if (!allocationManager.isSlashable(avs, signers[i])) {
+            if (!allocationManager.isOperatorSlashable(signers[i], set)) {
                 emit SignerNotSlashable(taskId, signers[i]);
                 continue;
             }
-            slashed += allocationManager.slashOperator(
-                avs, IAllocationManager.SlashingParams(signers[i], 0, strategies, wads, "attested a result a proof contradicts")
-            );
+            try serviceManager.slashOperator(
+                IAllocationManager.SlashingParams(signers[i], operatorSetId, strategies_, wads, "attested a result a proof contradicts")
+            ) returns (uint256, uint256[] memory shares) {
+                for (uint256 j = 0; j < shares.length; j++) slashed += shares[j];
+            } catch {
+                emit SignerNotSlashable(taskId, signers[i]);
+            }
         }
     }
 
     /// After the window, the batch's unchallenged results stand: their fees go to the signers, pro rata
-    /// to their stake at the attestation block (equally if none is left). Overturned tasks are skipped
-    /// (their fee went back to the consumer).
-    function finalize(uint32 batchId, uint32[] calldata taskIds, bytes32[] calldata resultHashes, address[] calldata signers, Task[] calldata tasks)
-        external
-        nonReentrant
-    {
-        if (batches[batchId] != keccak256(abi.encode(taskIds, resultHashes, signers))) revert BatchMismatch();
+    /// to the stake each had at stake for the batch. Overturned tasks are skipped (their fee went back
+    /// to the consumer).
+    function finalize(uint32 batchId, Batch calldata batch, Task[] calldata tasks) external nonReentrant {
+        if (batches[batchId] != _batchHash(batch)) revert BatchMismatch();
+        uint32[] calldata taskIds = batch.taskIds;
+        address[] calldata signers = batch.signers;
         uint256 fees;
         uint32 count;
         for (uint256 t = 0; t < taskIds.length; t++) {
@@ -318,21 +366,12 @@ contract TaskManager is ReentrancyGuard {
         }
         emit BatchFinalized(batchId, count, fees);
         if (fees == 0) return;
+        // every recorded stake is at least minSignerStake and non-zero, so total > 0
         uint256 total;
-        uint256[] memory stakes = new uint256[](signers.length);
-        uint64 attestBlock = records[taskIds[0]].windowEnd - challengeWindow;
-        for (uint256 i = 0; i < signers.length; i++) {
-            stakes[i] = allocationManager.stakeAt(signers[i], attestBlock);
-            total += stakes[i];
-        }
-        if (total == 0) {
-            // every signer was slashed or left to zero: share equally rather than lock the fees
-            for (uint256 i = 0; i < signers.length; i++) stakes[i] = 1;
-            total = signers.length;
-        }
+        for (uint256 i = 0; i < signers.length; i++) total += batch.stakes[i];
         uint256 paid;
         for (uint256 i = 1; i < signers.length; i++) {
-            uint256 share = (fees * stakes[i]) / total;
+            uint256 share = (fees * batch.stakes[i]) / total;
             paid += share;
             serviceManager.accrue{value: share}(signers[i]);
         }
@@ -348,8 +387,8 @@ contract TaskManager is ReentrancyGuard {
         serviceManager.accrue{value: task.fee}(task.consumer);
     }
 
-    function serviceManagerOwner() public view returns (address) {
-        return OwnerView(address(serviceManager)).owner();
+    function _batchHash(Batch calldata b) private pure returns (bytes32) {
+        return keccak256(abi.encode(b.taskIds, b.resultHashes, b.signers, b.stakes));
     }
 
     function _open(uint32 taskId, Task calldata task) private view returns (Record storage r) {
@@ -384,8 +423,4 @@ contract TaskManager is ReentrancyGuard {
         if (uint256(s) > 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0) return address(0);
         return ecrecover(digest, v, r, s);
     }
-}
-
-interface OwnerView {
-    function owner() external view returns (address);
 }

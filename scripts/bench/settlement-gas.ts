@@ -64,13 +64,9 @@ try {
           signature: await o.signAttestation(batch),
         })),
       );
-      const { batchId, receipt } = await op0.attest(batch, signed);
+      const { batchId, receipt, attested } = await op0.attest(batch, signed);
       await avs.provider.send('hardhat_mine', ['0x10']);
-      const fin = await op0.finalize(
-        batchId,
-        batch,
-        signed.map((s) => s.signer),
-      );
+      const fin = await op0.finalize(batchId, attested);
       rows.push({
         action: `attest, batch of ${size} (3 signers)`,
         model: label,
@@ -97,8 +93,7 @@ try {
     const proof = await proveOnce(a, x, await challenger.bindingOf(lie.taskId));
     const challenged = await challenger.challenge(
       attested.batchId,
-      lieBatch,
-      lieSigned.map((s) => s.signer),
+      attested.attested,
       0,
       proof.proof,
       proof.publicSignals,

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { toolVersions } from '../../circuits/version.ts';
+import { registerAvsCommands } from './avsCommands.ts';
 import { registerCompileCommands } from './compileCommands.ts';
 import { registerDemoCommand } from './demoCommand.ts';
 import { registerMinerCommand } from './minerCommand.ts';
@@ -30,6 +31,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerSubnetCommands(program, io, setExit);
   registerDemoCommand(program, io, setExit);
   registerWatchCommand(program, io, setExit);
+  registerAvsCommands(program, io, setExit);
   const globals = () => program.opts<{ json?: boolean; verbose?: boolean }>();
   try {
     await program.parseAsync([...argv]);

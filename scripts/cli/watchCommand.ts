@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Wallet } from 'ethers';
-import { readDeployment } from '../../contracts/auditTask.ts';
 import { AvsClient } from '../../contracts/avsClient.ts';
+import { readDeployment } from '../../contracts/coreDeployment.ts';
 import { devWallet, providerFor } from '../../contracts/localAvs.ts';
 import { Watcher } from '../../contracts/watcher.ts';
 import { parseWatcherConfig } from '../../contracts/watcherConfig.ts';

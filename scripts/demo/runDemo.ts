@@ -172,8 +172,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     // 5. AVS settlement: honest operators settle proven tasks; the cheater attests a false result and is challenged
     const gas: Record<string, number> = {};
     const settlements: SettlementRecord[] = [];
-    const stakeOf = async (c: AvsClient) =>
-      (await avs.owner.allocation.getFunction('stakeOf')(await c.address())) as bigint;
+    const stakeOf = async (c: AvsClient) => avs.owner.sharesOf(await c.address());
     const stakeBefore = await Promise.all(avs.operators.map(stakeOf));
     const inputs = Array.from({ length: 4 }, (_, k) =>
       Array.from({ length: a.manifest.input.size }, (_, j) => ((j * 7 + k * 3) % 17) / 16),
