@@ -4,7 +4,7 @@ import { sha256Hex } from '../circuits/hashing.ts';
 import { ZkinferError } from '../protocol/errors.ts';
 import { verifyProof } from '../verifier/verifyProof.ts';
 import type { Deployment } from './avsClient.ts';
-import { compileAvs } from './compileSolidity.ts';
+import { compileAvs, compileVerifierOf } from './compileSolidity.ts';
 import { providerFor } from './localAvs.ts';
 import { fromSolidityProof, resultHashOf, TASK_STATUS, taskBinding } from './settlementMath.ts';
 
@@ -53,6 +53,14 @@ export async function auditTask(
       'vkey hashes to the registered vkHash',
       `0x${sha256Hex(vkeyText)}` === vkHash,
       `${vkHash} (verifier ${verifier})`,
+    );
+    // the registered hash is the owner's claim; the verifier's code is what the chain runs
+    const expectedCode = (await compileVerifierOf(JSON.parse(vkeyText) as object)).deployedBytecode;
+    const code = await provider.getCode(verifier);
+    check(
+      "the registered verifier's code is this vkey's verifier",
+      code.toLowerCase() === expectedCode.toLowerCase(),
+      `${(code.length - 2) / 2} bytes at ${verifier}`,
     );
     const settle =
       status === 'Proven' ? 'TaskProven' : status === 'Overturned' ? 'ChallengeSucceeded' : undefined;

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JsonRpcProvider } from 'ethers';
+import { ContractFactory, type Interface, type JsonRpcProvider, ZeroAddress } from 'ethers';
 import type { Groth16Proof } from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Artifacts } from '../circuits/artifacts.ts';
@@ -10,7 +10,8 @@ import { proveOnce } from '../prover/proveOnce.ts';
 import { zkinfer } from '../test/helpers/cli.ts';
 import { HASHED_MLP_DIR, holdoutInputs } from '../test/helpers/fixtures.ts';
 import { setUpModel } from '../test/helpers/provedModel.ts';
-import type { AttestationBatch, AvsClient, AvsTask } from './avsClient.ts';
+import { type AttestationBatch, type AvsClient, type AvsTask, toSolidityProof } from './avsClient.ts';
+import { compileSources, compileVerifierOf } from './compileSolidity.ts';
 import { setUpLocalAvs } from './localAvs.ts';
 import { type LocalChain, startHardhatNode } from './localChain.ts';
 import { TASK_STATUS } from './settlementMath.ts';
@@ -191,6 +192,39 @@ describe('AVS contracts on a real local node', () => {
     expect(bad.code).toBe(2);
     expect(bad.stdout).toMatch(/FAIL vkey hashes to the registered vkHash/);
     expect(bad.stdout).toMatch(/FAIL Groth16 proof verifies off-chain/);
+    expect(bad.stdout).toMatch(/FAIL the registered verifier's code is this vkey's verifier/);
+    expect(ok.stdout).toMatch(/ok {3}the registered verifier's code is this vkey's verifier/);
+
+    // an owner who registers the right vkHash beside another key's verifier is caught by its code
+    const impostor = await compileVerifierOf(vk);
+    const deployed = await new ContractFactory(
+      impostor.abi as never,
+      impostor.bytecode,
+      owner.signer,
+    ).deploy();
+    const fakeModel = `0x${'5a'.repeat(32)}`;
+    await owner.send(owner.service, 'registerModel', [
+      fakeModel,
+      await deployed.getAddress(),
+      `0x${a.manifest.setup!.vkeySha256}`,
+      a.manifest.publicSignals.names.length,
+    ]);
+    const block = await provider.getBlockNumber();
+    const fakeTask = await owner.createTask(fakeModel.slice(2), 1n, BigInt(block + 50), 1n);
+    const caught = await zkinfer(
+      'audit',
+      'task',
+      String(fakeTask.taskId),
+      '--rpc',
+      chain.url,
+      '--deployment',
+      deploymentFile,
+      '--artifacts',
+      a.dir,
+    );
+    expect(caught.code).toBe(2);
+    expect(caught.stdout).toMatch(/ok {3}vkey hashes to the registered vkHash/);
+    expect(caught.stdout).toMatch(/FAIL the registered verifier's code is this vkey's verifier/);
 
     // an optimistic result that finalized without a proof is reported as such, never as verified
     const attestedTask = await newTask(inputs[9]!);
@@ -381,6 +415,72 @@ describe('AVS contracts on a real local node', () => {
     expect(await revertName(ops[0]!.submitProven(taskId, task, late.proof, late.publicSignals))).toBe(
       'TaskNotOpen',
     );
+  });
+
+  it("an operator that is a contract wallet settles by proof, and zkinfer audit task takes the prover from the event, not the transaction's sender", async () => {
+    // a minimal smart-contract wallet: its owner (an EOA) sends, the wallet is the operator
+    const source = `// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+contract OperatorWallet {
+    address public immutable owner;
+    constructor() { owner = msg.sender; }
+    function execute(address target, bytes calldata data) external returns (bytes memory ret) {
+        require(msg.sender == owner, "not owner");
+        bool ok;
+        (ok, ret) = target.call(data);
+        if (!ok) assembly { revert(add(ret, 32), mload(ret)) }
+    }
+}`;
+    const c = (await compileSources({ 'OperatorWallet.sol': source }))['OperatorWallet']!;
+    const deployed = await new ContractFactory(c.abi as never, c.bytecode, outsider.signer).deploy();
+    const wallet = await deployed.getAddress();
+    const exec = async (
+      target: { getAddress(): Promise<string>; interface: Interface },
+      fn: string,
+      args: unknown[],
+    ) => {
+      const data = target.interface.encodeFunctionData(fn, args);
+      return outsider.send(deployed as never, 'execute', [await target.getAddress(), data]);
+    };
+    const d = outsider.deployment;
+    await owner.send(owner.token, 'mint', [wallet, 50n * 10n ** 18n]);
+    await exec(outsider.token, 'approve', [d.strategyManager, 50n * 10n ** 18n]);
+    await exec(outsider.delegation, 'registerAsOperator', [ZeroAddress, 0, '']);
+    await exec(outsider.strategyManager, 'depositIntoStrategy', [d.strategies[0], d.token, 50n * 10n ** 18n]);
+    await exec(outsider.allocation, 'modifyAllocations', [
+      wallet,
+      [{ operatorSet: outsider.operatorSet(), strategies: [d.strategies[0]], newMagnitudes: [10n ** 18n] }],
+    ]);
+    await exec(outsider.allocation, 'registerForOperatorSets', [
+      wallet,
+      { avs: d.serviceManager, operatorSetIds: [0], data: '0x' },
+    ]);
+    const { taskId, task } = await newTask(inputs[11]!);
+    const bundle = await proveOnce(a, inputs[11]!, await outsider.bindingOf(taskId, wallet));
+    await exec(outsider.tasks, 'submitProven', [
+      taskId,
+      task,
+      toSolidityProof(bundle.proof),
+      bundle.publicSignals.map(BigInt),
+    ]);
+    expect(TASK_STATUS[await owner.status(taskId)]).toBe('Proven');
+    const dir = await mkdtemp(join(tmpdir(), 'zkinfer-wallet-'));
+    const deploymentFile = join(dir, 'deployment.json');
+    await writeFile(deploymentFile, JSON.stringify(d));
+    const audit = await zkinfer(
+      'audit',
+      'task',
+      String(taskId),
+      '--rpc',
+      chain.url,
+      '--deployment',
+      deploymentFile,
+      '--artifacts',
+      a.dir,
+    );
+    expect(audit.stdout).toContain(`prover ${wallet}`);
+    expect(audit.stdout).toMatch(/task audit passed/);
+    expect(audit.code).toBe(0);
   });
 
   it('gas: proven settlement stays within 320k per result (3 public signals)', () => {

@@ -9,19 +9,22 @@ import { ZkinferError } from '../protocol/errors.ts';
 
 const require = createRequire(import.meta.url);
 const solc = require('solc') as { compile(input: string): string; version(): string };
+const ejs = require('ejs') as { render(template: string, data: object): string };
 const SRC = fileURLToPath(new URL('./src', import.meta.url));
 const CACHE = fileURLToPath(new URL('../.zkinfer-cache/solc', import.meta.url));
 
 export interface CompiledContract {
   readonly abi: unknown[];
   readonly bytecode: string;
+  /** The runtime code a deployment leaves on chain (these contracts have no immutables in it). */
+  readonly deployedBytecode: string;
 }
 
 /** Compiles Solidity sources with the pinned solc-js (no download); results are cached by content. */
 export async function compileSources(
   sources: Record<string, string>,
 ): Promise<Record<string, CompiledContract>> {
-  const key = sha256Hex(JSON.stringify({ sources, solc: solc.version() }));
+  const key = sha256Hex(JSON.stringify({ sources, solc: solc.version(), outputs: 2 }));
   const cached = join(CACHE, `${key}.json`);
   if (existsSync(cached))
     return JSON.parse(await readFile(cached, 'utf8')) as Record<string, CompiledContract>;
@@ -32,12 +35,18 @@ export async function compileSources(
       optimizer: { enabled: true, runs: 200 },
       viaIR: true, // the batched TaskManager needs the IR pipeline (stack depth)
       evmVersion: 'cancun',
-      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
+      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
     },
   };
   const output = JSON.parse(solc.compile(JSON.stringify(input))) as {
     errors?: { severity: string; formattedMessage: string }[];
-    contracts: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string } } }>>;
+    contracts: Record<
+      string,
+      Record<
+        string,
+        { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }
+      >
+    >;
   };
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
   if (errors.length > 0)
@@ -47,7 +56,11 @@ export async function compileSources(
   const result: Record<string, CompiledContract> = {};
   for (const file of Object.values(output.contracts)) {
     for (const [name, c] of Object.entries(file))
-      result[name] = { abi: c.abi, bytecode: `0x${c.evm.bytecode.object}` };
+      result[name] = {
+        abi: c.abi,
+        bytecode: `0x${c.evm.bytecode.object}`,
+        deployedBytecode: `0x${c.evm.deployedBytecode.object}`,
+      };
   }
   await mkdir(CACHE, { recursive: true });
   await writeFile(cached, JSON.stringify(result));
@@ -64,11 +77,20 @@ export async function compileAvs(): Promise<Record<string, CompiledContract>> {
 
 /** The snarkjs-exported Groth16 verifier of a model's proving key, compiled. */
 export async function compileVerifier(zkeyPath: string): Promise<CompiledContract> {
+  return compileVerifierOf(await snarkjs.zKey.exportVerificationKey(zkeyPath));
+}
+
+/**
+ * The Groth16 verifier of a verification key (snarkjs's own template, rendered exactly as
+ * `snarkjs zkey export solidityverifier` renders it), compiled with the pinned solc: an auditor
+ * holding only the key gets the very runtime code a registered verifier must have.
+ */
+export async function compileVerifierOf(vkey: object): Promise<CompiledContract> {
   const template = await readFile(
     join(require.resolve('snarkjs'), '..', '..', 'templates', 'verifier_groth16.sol.ejs'),
     'utf8',
   );
-  const source = await snarkjs.zKey.exportSolidityVerifier(zkeyPath, { groth16: template });
+  const source = ejs.render(template, vkey);
   const out = await compileSources({ 'Verifier.sol': source });
   const verifier = out['Groth16Verifier'];
   if (!verifier) throw new ZkinferError('IO', 'the exported verifier has no Groth16Verifier contract');

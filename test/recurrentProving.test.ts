@@ -18,16 +18,17 @@ import {
 } from './helpers/fixtures.ts';
 
 // The slow run: the LSTM and GRU fixtures (2^15 circuits) set up, proved through the CLI and through
-// a real miner and validator. They need a prepared ptau of at least 2^15, which CI does not make
-// (30 minutes with snarkjs): give one with ZKINFER_PTAU, or let the engine benchmark leave its 2^16
-// dev ptau in .zkinfer-cache/ptau. Their compilation, faithfulness and witnesses run in every
-// `npm test` (test/nonlinear.test.ts).
+// a real miner and validator. They need a prepared ptau of at least 2^15 (`zkinfer ptau dev --power
+// 16 --out .zkinfer-cache/ptau/dev-pot16.ptau` makes one in about a minute, or ZKINFER_PTAU names
+// one); `npm test` leaves them out because their setups and proofs take minutes the suite's budget
+// does not have. Their compilation, faithfulness and witnesses run in every `npm test`
+// (test/nonlinear.test.ts).
 
 const PTAU = process.env['ZKINFER_PTAU'] ?? join(ROOT, '.zkinfer-cache', 'ptau', 'dev-pot16.ptau');
 const available = existsSync(PTAU);
 if (!available) {
   console.log(
-    `recurrentProving: skipped, no ptau of 2^15 or more at ${PTAU} (set ZKINFER_PTAU to prove the LSTM and GRU fixtures)`,
+    `recurrentProving: skipped, no ptau of 2^15 or more at ${PTAU} (make one with "zkinfer ptau dev --power 16 --out ${PTAU}", or set ZKINFER_PTAU, to prove the LSTM and GRU fixtures)`,
   );
 }
 const MODELS: readonly NonlinearModel[] = ['lstm-sunspots', 'gru-digits'];

@@ -30,15 +30,12 @@ export async function benchModel(
   return openArtifacts(dir);
 }
 
-/**
- * An INSECURE dev ptau of 2^power under .zkinfer-cache/ptau, made once (prepare phase 2 takes
- * about half an hour at 2^16 on 2 cores) and reused by every later run.
- */
+/** An INSECURE dev ptau of 2^power under .zkinfer-cache/ptau, made once and reused by every later run. */
 export async function benchPtau(power: number): Promise<string> {
   const path = join(ROOT, '.zkinfer-cache', 'ptau', `dev-pot${power}.ptau`);
   if (existsSync(path) && existsSync(`${path}.json`)) return path;
   await mkdir(join(ROOT, '.zkinfer-cache', 'ptau'), { recursive: true });
-  console.error(`making a 2^${power} dev ptau once (slow: tens of minutes at 2^16) → ${path}`);
+  console.error(`making a 2^${power} dev ptau once → ${path}`);
   await makeDevPtau(power, path, (m) => console.error(`  ptau: ${m}`));
   return path;
 }

@@ -11,6 +11,7 @@ const scenarios: [string, ...string[]][] = [
   ['prove-throughput.ts', 'cnn-bn-digits', '16'],
   ['verify-throughput.ts'],
   ['settlement-gas.ts'],
+  ['ptau-dev.ts'],
 ];
 let failed = 0;
 for (const [file, ...args] of scenarios) {

@@ -28,7 +28,7 @@ export function registerProofCommands(program: Command, io: Io, setExit: (code: 
   ptau
     .command('dev')
     .description(
-      'make an INSECURE development ptau locally (new + one random contribution + prepare phase 2)',
+      'make an INSECURE development ptau, prepared for phase 2, from random secrets computed locally (about a minute at 2^16)',
     )
     .requiredOption('--power <n>', 'the ptau supports 2^n constraints')
     .requiredOption('--out <file>', 'the .ptau file to write (a .json record is written beside it)')

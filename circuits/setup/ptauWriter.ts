@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { G1, G2, type GroupLayout } from '../../prover/engine/bucketMsm.ts';
+import { type FixedBase, fixedBase, generatorTimes } from '../../prover/engine/generatorTimes.ts';
+import { CurveHeap } from '../../prover/engine/wasmCurve.ts';
+import { generatorBytes, mod, powMod, Q, R, ROOT_2_28, TWO_ADICITY, writeLE } from './bn254.ts';
+
+/**
+ * A prepared Powers of Tau file computed from known secrets τ, α, β — the file snarkjs's
+ * new → contribute → prepare phase 2 would produce for the same secrets, made directly: every
+ * point is a multiple of a generator by a scalar computed here, so the group FFTs of "prepare
+ * phase 2" are replaced by field arithmetic on the scalars (the Lagrange basis at τ) and one
+ * fixed-base multiplication per point. INSECURE by construction: whoever runs it knows τ.
+ *
+ * Layout (iden3 binary file "ptau", version 1, 11 sections, points affine in little-endian
+ * Montgomery form): 1 header; 2 τ^i·G1 (i < 2n−1); 3 τ^i·G2 (i < n); 4 ατ^i·G1; 5 βτ^i·G1;
+ * 6 β·G2; 7 contributions (none recorded); 12–15 the same four families in the Lagrange basis of
+ * every domain size 2^k, k = 0..power (section 12 also k = power+1), as snarkjs's
+ * `lagrangeEvaluations` of the power sections.
+ */
+
+export interface PtauSecrets {
+  readonly tau: bigint;
+  readonly alpha: bigint;
+  readonly beta: bigint;
+}
+
+/** Scalars converted per batch (bounds the BigInt arrays kept at once). */
+const BATCH = 1 << 14;
+
+export function randomSecrets(): PtauSecrets {
+  const f = () => {
+    for (;;) {
+      const x = BigInt(`0x${randomBytes(40).toString('hex')}`) % R;
+      if (x > 1n) return x;
+    }
+  };
+  return { tau: f(), alpha: f(), beta: f() };
+}
+
+/** Packs field elements as 32-byte little-endian integers. */
+function pack(values: readonly bigint[]): Uint8Array {
+  const out = new Uint8Array(values.length * 32);
+  for (let i = 0; i < values.length; i++) {
+    const be = Buffer.from(values[i]!.toString(16).padStart(64, '0'), 'hex');
+    for (let b = 0; b < 32; b++) out[i * 32 + b] = be[31 - b]!;
+  }
+  return out;
+}
+
+function inverse(a: bigint): bigint {
+  return powMod(a, R - 2n, R);
+}
+
+/** 1/x for every x (Montgomery's trick: one inversion); no x may be 0. */
+function batchInverse(xs: readonly bigint[]): bigint[] {
+  const prefix = new Array<bigint>(xs.length);
+  let acc = 1n;
+  for (let i = 0; i < xs.length; i++) {
+    prefix[i] = acc;
+    acc = (acc * xs[i]!) % R;
+  }
+  let inv = inverse(acc);
+  const out = new Array<bigint>(xs.length);
+  for (let i = xs.length - 1; i >= 0; i--) {
+    out[i] = (inv * prefix[i]!) % R;
+    inv = (inv * xs[i]!) % R;
+  }
+  return out;
+}
+
+/** x^0, x^1, … x^(count−1), times `factor`, for indices [from, to). */
+function powers(x: bigint, factor: bigint, from: number, to: number): bigint[] {
+  const out = new Array<bigint>(to - from);
+  let v = (factor * powMod(x, BigInt(from), R)) % R;
+  for (let i = 0; i < out.length; i++) {
+    out[i] = v;
+    v = (v * x) % R;
+  }
+  return out;
+}
+
+/**
+ * The inverse DFT of (τ^0, …, τ^(m−1), 0, …) over the 2^k-th roots of unity (m = 2^k, or 2^k − 1
+ * for the extra level of section 12 whose last power the file does not hold), entries [from, to):
+ * out_j = (1/N) Σ_{i<m} (ω^−j τ)^i = ((ω^−j τ)^m − 1) / (N (ω^−j τ − 1)).
+ */
+function lagrangeLevel(tau: bigint, k: number, truncated: boolean, from: number, to: number): bigint[] {
+  const N = 1n << BigInt(k);
+  const omega = powMod(ROOT_2_28, 1n << BigInt(TWO_ADICITY - k), R);
+  const omegaInv = inverse(omega);
+  const m = truncated ? N - 1n : N;
+  const tauM = powMod(tau, m, R);
+  const x: bigint[] = powers(omegaInv, tau, from, to); // ω^−j τ
+  const den = batchInverse(x.map((v) => mod(N * (v - 1n), R)));
+  // (ω^−j τ)^m = ω^(−jm) τ^m: ω^−jN = 1, and ω^(−j(N−1)) = ω^j
+  const twist = truncated ? powers(omega, 1n, from, to) : undefined;
+  return x.map((_, i) => {
+    const xm = twist ? (twist[i]! * tauM) % R : tauM;
+    return mod((xm - 1n) * den[i]!, R);
+  });
+}
+
+interface Section {
+  readonly id: number;
+  readonly bytes: number;
+  write(w: Writer): Promise<void>;
+}
+
+class Writer {
+  private pos = 0;
+  constructor(private readonly fh: FileHandle) {}
+  async bytes(b: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < b.length) {
+      const { bytesWritten } = await this.fh.write(b, off, b.length - off, this.pos);
+      off += bytesWritten;
+      this.pos += bytesWritten;
+    }
+  }
+  async u32(v: number): Promise<void> {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    await this.bytes(b);
+  }
+  async u64(v: number): Promise<void> {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(v));
+    await this.bytes(b);
+  }
+}
+
+/** Writes s·P for the scalars that `scalarsOf(from, to)` yields, in batches. */
+async function points(
+  w: Writer,
+  heap: CurveHeap,
+  table: FixedBase,
+  count: number,
+  scalarsOf: (from: number, to: number) => bigint[],
+): Promise<void> {
+  for (let from = 0; from < count; from += BATCH) {
+    const to = Math.min(count, from + BATCH);
+    const chunks: Uint8Array[] = [];
+    generatorTimes(heap, table, pack(scalarsOf(from, to)), to - from, (p) => chunks.push(p));
+    for (const c of chunks) await w.bytes(c);
+  }
+}
+
+/**
+ * Writes the prepared ptau of 2^power for `secrets` to `out` (through a temporary file, renamed
+ * when complete). `onProgress` hears of each section.
+ */
+export async function writePreparedPtau(
+  power: number,
+  out: string,
+  secrets: PtauSecrets,
+  onProgress: (m: string) => void = () => {},
+): Promise<void> {
+  const { tau, alpha, beta } = secrets;
+  const n = 2 ** power;
+  const heap = await CurveHeap.create();
+  const gens = generatorBytes();
+  const g1 = fixedBase(heap, G1, gens.g1);
+  const g2 = fixedBase(heap, G2, gens.g2);
+  const pointsOf = (group: GroupLayout) => (group === G1 ? g1 : g2);
+  const family = (
+    id: number,
+    group: GroupLayout,
+    count: number,
+    scalars: (f: number, t: number) => bigint[],
+  ): Section => ({
+    id,
+    bytes: count * group.affine,
+    write: (w) => points(w, heap, pointsOf(group), count, scalars),
+  });
+  /** Sections 12–15: the Lagrange levels k = 0..top, each scaled by `factor`. */
+  const lagrange = (id: number, group: GroupLayout, top: number, factor: bigint): Section => ({
+    id,
+    bytes: (2 ** (top + 1) - 1) * group.affine,
+    write: async (w) => {
+      for (let k = 0; k <= top; k++) {
+        const truncated = k === power + 1;
+        await points(w, heap, pointsOf(group), 2 ** k, (f, t) =>
+          lagrangeLevel(tau, k, truncated, f, t).map((v) => (v * factor) % R),
+        );
+      }
+    },
+  });
+  const header: Section = {
+    id: 1,
+    bytes: 4 + 32 + 4 + 4,
+    write: async (w) => {
+      await w.u32(32);
+      const q = new Uint8Array(32);
+      writeLE(q, 0, Q);
+      await w.bytes(q);
+      await w.u32(power);
+      await w.u32(power);
+    },
+  };
+  const sections: Section[] = [
+    header,
+    family(2, G1, 2 * n - 1, (f, t) => powers(tau, 1n, f, t)),
+    family(3, G2, n, (f, t) => powers(tau, 1n, f, t)),
+    family(4, G1, n, (f, t) => powers(tau, alpha, f, t)),
+    family(5, G1, n, (f, t) => powers(tau, beta, f, t)),
+    family(6, G2, 1, () => [beta]),
+    { id: 7, bytes: 4, write: (w) => w.u32(0) },
+    lagrange(12, G1, power + 1, 1n),
+    lagrange(13, G2, power, 1n),
+    lagrange(14, G1, power, alpha),
+    lagrange(15, G1, power, beta),
+  ];
+  const tmp = `${out}.partial`;
+  const fh = await open(tmp, 'w');
+  try {
+    const w = new Writer(fh);
+    await w.bytes(Buffer.from('ptau', 'ascii'));
+    await w.u32(1);
+    await w.u32(sections.length);
+    for (const s of sections) {
+      onProgress(`section ${s.id}`);
+      await w.u32(s.id);
+      await w.u64(s.bytes);
+      await s.write(w);
+    }
+    await fh.close();
+    await rename(tmp, out);
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
