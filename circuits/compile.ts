@@ -8,12 +8,15 @@ import { runCircom } from './circom.ts';
 import { approximationsOf, constraintsByKind, generateCircuit } from './core/codegen.ts';
 import { lowerOnnx } from './core/lowerOnnx.ts';
 import { inputsPerLimb, publicLayout } from './core/publicSignals.ts';
+import type { QuantGraph } from './core/quantGraph.ts';
 import { DEFAULT_QUANTIZE, quantize } from './core/quantize.ts';
+import { planSlices, sliceGraph } from './core/slicePlan.ts';
 import { sha256File, sha256Hex } from './hashing.ts';
 import { ARTIFACT_FILES, MANIFEST_FORMAT, type Manifest, readManifest, writeManifest } from './manifest.ts';
 import { parseOnnx } from './onnx/parseOnnx.ts';
 import { quantGraphToJson } from './qgraphJson.ts';
 import { readR1csInfo } from './r1csInfo.ts';
+import { SLICED_FILE, SLICED_FORMAT, type SlicedManifest, writeSlicedManifest } from './slicedManifest.ts';
 import { toolVersions } from './version.ts';
 
 const require = createRequire(import.meta.url);
@@ -31,15 +34,26 @@ export interface CompileOptions {
   readonly hashOutputs?: boolean;
   /** Recompile even when the artifact directory already holds this exact circuit. */
   readonly force?: boolean;
+  /**
+   * A model predicted above this many constraints is cut into slices, each one circuit under it,
+   * chained by hashes of the tensors between them (default SLICE_DEFAULT_MAX).
+   */
+  readonly maxConstraints?: number;
   readonly onProgress?: (message: string) => void;
 }
 
 export interface CompileResult {
   readonly dir: string;
+  /** The single circuit's manifest; for a sliced model, the first slice's. */
   readonly manifest: Manifest;
   /** True when an identical earlier compile was reused. */
   readonly cached: boolean;
+  /** Set when the model was cut into slices (`dir` then holds sliced.json and one directory per slice). */
+  readonly sliced?: SlicedManifest;
 }
+
+/** What a 2^18 dev ptau (zkinfer ptau dev, ~2 minutes) sets up: larger models are sliced by default. */
+export const SLICE_DEFAULT_MAX = 2 ** 18 - 64;
 
 /**
  * ONNX file → artifact directory: quantized graph, circom source (self-contained, with the templates
@@ -80,15 +94,78 @@ export async function compileModel(modelPath: string, options: CompileOptions): 
   const floatGraph = lowerOnnx(model, { stripSoftmax: !!options.stripSoftmax });
   progress(`quantizing ${floatGraph.nodes.length} layers`);
   const qgraph = quantize(floatGraph, { ...quant, calibration: options.calibration ?? [] });
-  const generated = generateCircuit(qgraph, 'zkinfer.circom', 'poseidon.circom', {
+  const modelInfo: ModelInfo = {
+    label,
+    sha256: sha256Hex(bytes),
+    opset: model.opset,
+    producer: model.producer,
+    ops: [...new Set(model.graph.nodes.map((n) => n.opType))],
+    quantization: { ...quant, stripSoftmax: !!options.stripSoftmax },
+    notes: floatGraph.notes,
+    templateSource,
+    tools,
+  };
+  const whole = generateCircuit(qgraph, 'zkinfer.circom', 'poseidon.circom', {
     hashOutputs: !!options.hashOutputs,
+  });
+  const max = options.maxConstraints ?? SLICE_DEFAULT_MAX;
+  if (!Number.isInteger(max) || max < 64)
+    throw new InvalidInputError(
+      `--max-constraints must be an integer of at least 64, got ${max}`,
+      'INVALID_OPTION',
+    );
+  if (whole.expectedConstraints > max) {
+    return compileSliced(qgraph, whole, max, modelInfo, options, progress);
+  }
+  // a sliced compile that was here before is not part of this single circuit
+  await rm(join(options.outDir, SLICED_FILE), { force: true });
+  for (let k = 0; existsSync(join(options.outDir, `slice-${k}`)); k++)
+    await rm(join(options.outDir, `slice-${k}`), { recursive: true, force: true });
+  return writeCircuitDir(
+    qgraph,
+    options.outDir,
+    modelInfo,
+    { hashOutputs: !!options.hashOutputs },
+    options,
+    progress,
+  );
+}
+
+/** What every circuit directory of one model shares. */
+interface ModelInfo {
+  readonly label: string;
+  readonly sha256: string;
+  readonly opset: number;
+  readonly producer: string;
+  readonly ops: readonly string[];
+  readonly quantization: Manifest['quantization'];
+  readonly notes: readonly string[];
+  readonly templateSource: string;
+  readonly tools: Readonly<Record<string, string>>;
+}
+
+/**
+ * One quantized graph → one artifact directory: circom source (self-contained, with the templates
+ * it includes), r1cs, wasm, sym, the graph and the manifest. An identical earlier compile is reused.
+ */
+async function writeCircuitDir(
+  qgraph: QuantGraph,
+  dir: string,
+  info: ModelInfo,
+  outputsAs: { hashOutputs: boolean; packOutputs?: { bits: number; min: number }; name?: string },
+  options: CompileOptions,
+  progress: (m: string) => void,
+): Promise<CompileResult> {
+  const { label, templateSource, tools } = info;
+  const generated = generateCircuit(qgraph, 'zkinfer.circom', 'poseidon.circom', {
+    hashOutputs: outputsAs.hashOutputs,
+    ...(outputsAs.packOutputs ? { packOutputs: outputsAs.packOutputs } : {}),
   });
   // Generating is fast; circom is not. Equal sources, templates and tools give an equal circuit.
   const compileKey = sha256Hex(
     JSON.stringify({ source: sha256Hex(generated.source), templates: sha256Hex(templateSource), tools }),
   );
-  const dir = options.outDir;
-  const modelSha = sha256Hex(bytes);
+  const modelSha = info.sha256;
   if (!options.force && existsSync(join(dir, ARTIFACT_FILES.manifest))) {
     const previous = await readManifest(dir).catch(() => undefined);
     if (
@@ -134,7 +211,7 @@ export async function compileModel(modelPath: string, options: CompileOptions): 
   }
   // circom's witness_calculator.js is CommonJS; artifact directories may sit inside ESM packages
   await writeFile(join(dir, ARTIFACT_FILES.wasm, '..', 'package.json'), '{ "type": "commonjs" }\n');
-  const info = await readR1csInfo(join(dir, ARTIFACT_FILES.r1cs));
+  const r1cs = await readR1csInfo(join(dir, ARTIFACT_FILES.r1cs));
 
   const inputSize = qgraph.tensors[qgraph.input.tensor]!.lo.length;
   const perLimb = inputsPerLimb(qgraph.input.bits);
@@ -146,18 +223,18 @@ export async function compileModel(modelPath: string, options: CompileOptions): 
   }));
   const layout = publicLayout(
     outputs.reduce((s, o) => s + o.size, 0),
-    !!options.hashOutputs,
+    outputsAs.hashOutputs || !!outputsAs.packOutputs,
   );
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
-    name: label.replace(/\.onnx$/i, ''),
+    name: outputsAs.name ?? label.replace(/\.onnx$/i, ''),
     compileKey,
     model: {
       file: label,
       sha256: modelSha,
-      opset: model.opset,
-      producer: model.producer,
-      ops: [...new Set(model.graph.nodes.map((n) => n.opType))],
+      opset: info.opset,
+      producer: info.producer,
+      ops: info.ops,
     },
     input: {
       name: qgraph.input.name,
@@ -172,15 +249,19 @@ export async function compileModel(modelPath: string, options: CompileOptions): 
       limbs: Math.ceil(inputSize / perLimb),
     },
     outputs,
-    publicSignals: { names: layout.names, outputsHashed: layout.outputsHashed },
-    quantization: { ...quant, stripSoftmax: !!options.stripSoftmax },
-    notes: floatGraph.notes,
+    publicSignals: {
+      names: layout.names,
+      outputsHashed: layout.outputsHashed,
+      ...(outputsAs.packOutputs ? { outputsPacked: outputsAs.packOutputs } : {}),
+    },
+    quantization: info.quantization,
+    notes: info.notes,
     approximations: approximationsOf(qgraph),
     circuit: {
-      constraints: info.nConstraints,
+      constraints: r1cs.nConstraints,
       expectedConstraints: generated.expectedConstraints,
-      wires: info.nWires,
-      publicInputs: info.nPubOut + info.nPubIn,
+      wires: r1cs.nWires,
+      publicInputs: r1cs.nPubOut + r1cs.nPubIn,
       layers: generated.layers,
       byKind: constraintsByKind(generated.layers),
       circuitSha256: sha256Hex(generated.source),
@@ -193,4 +274,78 @@ export async function compileModel(modelPath: string, options: CompileOptions): 
   };
   await writeManifest(dir, manifest);
   return { dir, manifest, cached: false };
+}
+
+/**
+ * A model above the budget: planned into slices (circuits/core/slicePlan.ts), each compiled into
+ * `<outDir>/slice-<k>` as an ordinary artifact directory whose input is the previous slice's
+ * boundary; the full quantized graph and sliced.json (slices, boundaries, hash chain) sit on top.
+ */
+async function compileSliced(
+  qgraph: QuantGraph,
+  whole: ReturnType<typeof generateCircuit>,
+  max: number,
+  info: ModelInfo,
+  options: CompileOptions,
+  progress: (m: string) => void,
+): Promise<CompileResult> {
+  // layers: input, binding, one per node, output
+  const nodeCosts = whole.layers.slice(2, 2 + qgraph.nodes.length).map((l) => l.constraints);
+  const plans = planSlices(
+    qgraph,
+    nodeCosts,
+    whole.layers[0]!.constraints,
+    whole.layers[whole.layers.length - 1]!.constraints,
+    max,
+  );
+  progress(
+    `${whole.expectedConstraints} constraints predicted: cutting into ${plans.length} slices of at most ${max}`,
+  );
+  const dir = options.outDir;
+  await mkdir(dir, { recursive: true });
+  // a single-circuit compile that was here before is not part of the sliced model
+  for (const stale of Object.values(ARTIFACT_FILES))
+    await rm(join(dir, stale), { recursive: true, force: true });
+  await writeFile(join(dir, ARTIFACT_FILES.qgraph), quantGraphToJson(qgraph));
+  const name = info.label.replace(/\.onnx$/i, '');
+  const results: CompileResult[] = [];
+  for (const [k, plan] of plans.entries()) {
+    progress(
+      `slice ${k + 1}/${plans.length}: layers ${plan.start}-${plan.end - 1}, ~${plan.constraints} constraints`,
+    );
+    const last = k === plans.length - 1;
+    results.push(
+      await writeCircuitDir(
+        sliceGraph(qgraph, plan, k),
+        join(dir, `slice-${k}`),
+        info,
+        {
+          hashOutputs: last && !!options.hashOutputs,
+          ...(plan.output ? { packOutputs: { bits: plan.output.bits, min: plan.output.min } } : {}),
+          name: `${name}.slice${k}`,
+        },
+        options,
+        progress,
+      ),
+    );
+  }
+  const sliced: SlicedManifest = {
+    format: SLICED_FORMAT,
+    name,
+    model: { file: info.label, sha256: info.sha256 },
+    maxConstraints: max,
+    totalConstraints: results.reduce((s, r) => s + r.manifest.circuit.constraints, 0),
+    input: results[0]!.manifest.input,
+    outputs: results[results.length - 1]!.manifest.outputs,
+    slices: plans.map((plan, k) => ({
+      dir: `slice-${k}`,
+      layers: [plan.start, plan.end] as const,
+      constraints: results[k]!.manifest.circuit.constraints,
+      input: plan.input ?? null,
+      output: plan.output ?? null,
+    })),
+    createdAt: new Date().toISOString(),
+  };
+  await writeSlicedManifest(dir, sliced);
+  return { dir, manifest: results[0]!.manifest, cached: results.every((r) => r.cached), sliced };
 }

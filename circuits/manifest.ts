@@ -54,7 +54,12 @@ export interface Manifest {
     readonly scale: number;
     readonly size: number;
   }[];
-  readonly publicSignals: { readonly names: readonly string[]; readonly outputsHashed: boolean };
+  readonly publicSignals: {
+    readonly names: readonly string[];
+    readonly outputsHashed: boolean;
+    /** A slice that is not the last: the outputHash is over the outputs packed as the next slice's input. */
+    readonly outputsPacked?: { readonly bits: number; readonly min: number };
+  };
   readonly quantization: {
     readonly inputBits: number;
     readonly weightBits: number;

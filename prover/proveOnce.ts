@@ -16,7 +16,12 @@ export async function expectedPublicSignals(
   binding: bigint,
 ): Promise<string[]> {
   const outs = quantizedOutputs.map(toField);
-  const head = a.manifest.publicSignals.outputsHashed ? [await poseidonHashChain(outs)] : outs;
+  const packed = a.manifest.publicSignals.outputsPacked;
+  const head = packed
+    ? [await inputHashOfQuantized(quantizedOutputs, packed)]
+    : a.manifest.publicSignals.outputsHashed
+      ? [await poseidonHashChain(outs)]
+      : outs;
   const inputHash = await inputHashOfQuantized(quantizedInput, a.manifest.input);
   return [...head, inputHash, binding].map(String);
 }

@@ -9,7 +9,9 @@ export type VerifyFailure =
   | 'inputHashMismatch'
   | 'bindingMismatch'
   | 'outputMismatch'
-  | 'modelMismatch';
+  | 'modelMismatch'
+  /** A sliced model's proofs do not chain: a slice's outputHash is not the next slice's inputHash. */
+  | 'chainBroken';
 
 /** A failed verification is data (after snarkjs), not an exception. */
 export type VerifyResult =

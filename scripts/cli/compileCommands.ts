@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadQuantGraph, openArtifacts } from '../../circuits/artifacts.ts';
-import { compileModel } from '../../circuits/compile.ts';
+import { compileModel, SLICE_DEFAULT_MAX } from '../../circuits/compile.ts';
 import { infer } from '../../circuits/core/inference.ts';
 import { readInputFile } from '../../circuits/inputFile.ts';
 import { InvalidInputError } from '../../protocol/errors.ts';
@@ -72,6 +72,11 @@ export function registerCompileCommands(program: Command, io: Io, setExit: (code
       'make a Poseidon hash of the outputs public instead of the outputs (cheaper on chain)',
     )
     .option('--force', 'recompile even when the output directory holds this exact circuit')
+    .option(
+      '--max-constraints <n>',
+      'cut a larger model into slices (one circuit each, chained by hashes of the tensors between them)',
+      String(SLICE_DEFAULT_MAX),
+    )
     .action(async (model: string, opts: Record<string, string | boolean>, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const result = await compileModel(model, {
@@ -84,9 +89,27 @@ export function registerCompileCommands(program: Command, io: Io, setExit: (code
         hashOutputs: !!opts['hashOutputs'],
         ...(opts['calibration'] ? { calibration: await readCalibration(opts['calibration'] as string) } : {}),
         force: !!opts['force'],
+        maxConstraints: parseIntOption('--max-constraints', opts['maxConstraints'] as string),
         onProgress: progressPrinter(io, !g.json),
       });
       const m = result.manifest;
+      if (result.sliced) {
+        const sl = result.sliced;
+        if (g.json) io.out(JSON.stringify({ ok: true, dir: result.dir, cached: result.cached, sliced: sl }));
+        else {
+          io.out(
+            `compiled ${sl.model.file} → ${result.dir} in ${sl.slices.length} slices${result.cached ? ' (cached)' : ''}`,
+          );
+          io.out(`constraints: ${sl.totalConstraints} in all, at most ${sl.maxConstraints} per slice`);
+          for (const s of sl.slices) {
+            io.out(
+              `  ${s.dir.padEnd(9)} layers ${s.layers[0]}-${s.layers[1] - 1}  ${String(s.constraints).padStart(8)} constraints  in: ${s.input ? `boundary of ${s.input.size} (${s.input.bits}-bit)` : 'model input'}  out: ${s.output ? `hash of ${s.output.size}` : 'model outputs'}`,
+            );
+          }
+        }
+        setExit(EXIT.ok);
+        return;
+      }
       if (g.json) {
         io.out(
           JSON.stringify({

@@ -9,11 +9,13 @@ import { inputHashOf } from '../../circuits/inputHash.ts';
 import { auditSetup } from '../../circuits/setup/auditSetup.ts';
 import { DEV_PTAU_WARNING, makeDevPtau } from '../../circuits/setup/devPtau.ts';
 import { setupArtifacts } from '../../circuits/setup/setup.ts';
+import { isSlicedDir } from '../../circuits/slicedManifest.ts';
 import { auditTask } from '../../contracts/auditTask.ts';
 import { readDeployment } from '../../contracts/coreDeployment.ts';
 import { parseBinding } from '../../protocol/binding.ts';
 import { BUNDLE_FORMAT, type ProofBundle } from '../../protocol/bundle.ts';
 import { InvalidInputError, ZkinferError } from '../../protocol/errors.ts';
+import { SLICED_BUNDLE_FORMAT } from '../../protocol/slicedBundle.ts';
 import { DEFAULT_ENGINE, ENGINES, parseEngineName } from '../../prover/engine/engines.ts';
 import { proveOnce } from '../../prover/proveOnce.ts';
 import { auditRun } from '../../verifier/auditRun.ts';
@@ -22,6 +24,7 @@ import { type Expectations, type VerifyResult, verifyProof } from '../../verifie
 import { type GlobalOptions, parseIntOption } from './compileCommands.ts';
 import { readJson } from './jsonFile.ts';
 import { EXIT, type Io, progressPrinter } from './output.ts';
+import { proveSlicedCommand, setupSliced, verifySlicedCommand } from './slicedCommands.ts';
 
 export function registerProofCommands(program: Command, io: Io, setExit: (code: number) => void): void {
   const ptau = program.command('ptau').description('Powers of Tau files for the trusted setup');
@@ -54,6 +57,10 @@ export function registerProofCommands(program: Command, io: Io, setExit: (code: 
     .requiredOption('--ptau <file>', "a prepared Powers of Tau file (a real ceremony's, or zkinfer ptau dev)")
     .action(async (dir: string, opts: { ptau: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
+      if (isSlicedDir(dir)) {
+        setExit(await setupSliced(dir, opts.ptau, io, !!g.json, progressPrinter(io, !g.json)));
+        return;
+      }
       const { setup } = await setupArtifacts(dir, opts.ptau, progressPrinter(io, !g.json));
       if (g.json) io.out(JSON.stringify({ ok: true, ...setup }));
       else {
@@ -84,8 +91,20 @@ export function registerProofCommands(program: Command, io: Io, setExit: (code: 
         const g = cmd.optsWithGlobals<GlobalOptions>();
         const engine = parseEngineName(opts.engine, '--engine');
         const progress = progressPrinter(io, !g.json);
-        const a = await openArtifacts(dir);
         const binding = parseBinding(opts.binding);
+        if (isSlicedDir(dir)) {
+          setExit(
+            await proveSlicedCommand(
+              dir,
+              { input: opts.input, out: opts.out, binding, engine },
+              io,
+              !!g.json,
+              progress,
+            ),
+          );
+          return;
+        }
+        const a = await openArtifacts(dir);
         const x = await readInputFile(opts.input, a.manifest.input.size);
         progress(`proving (${a.manifest.circuit.constraints} constraints)`);
         const bundle = await proveOnce(a, x, binding, { engine });
@@ -240,6 +259,20 @@ async function verifyCommand(
   publicPath: string | undefined,
   opts: { vkey?: string; artifacts?: string; input?: string; binding?: string },
 ): Promise<VerifyResult> {
+  if (opts.artifacts && isSlicedDir(opts.artifacts)) {
+    const read = await readJson(proofPath);
+    if (!read.ok) return { ok: false, reason: 'malformed', detail: read.why };
+    return verifySlicedCommand(read.value, opts.artifacts, {
+      ...(opts.input ? { input: opts.input } : {}),
+      ...(opts.binding !== undefined ? { binding: parseBinding(opts.binding) } : {}),
+    });
+  }
+  const peek = await readJson(proofPath);
+  if (peek.ok && (peek.value as { format?: unknown } | null)?.format === SLICED_BUNDLE_FORMAT)
+    throw new InvalidInputError(
+      `${proofPath} holds a sliced model's proofs: give the sliced model's directory with --artifacts <dir>`,
+      'INVALID_OPTION',
+    );
   const artifacts = opts.artifacts ? await openArtifacts(opts.artifacts) : undefined;
   const vkeyPath = opts.vkey ?? (artifacts ? artifacts.paths.vkey : undefined);
   if (!vkeyPath)

@@ -1,0 +1,37 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Artifacts, openArtifacts, requireFile } from './artifacts.ts';
+import type { QuantGraph } from './core/quantGraph.ts';
+import { quantizeInput } from './core/quantize.ts';
+import { runReference } from './core/reference.ts';
+import { ARTIFACT_FILES } from './manifest.ts';
+import { quantGraphFromJson } from './qgraphJson.ts';
+import { readSlicedManifest, type SlicedManifest } from './slicedManifest.ts';
+
+/** A sliced model's directory: its manifest, each slice's artifacts, the whole quantized graph. */
+export interface SlicedModel {
+  readonly dir: string;
+  readonly manifest: SlicedManifest;
+  readonly slices: readonly Artifacts[];
+  readonly graph: QuantGraph;
+}
+
+export async function openSliced(dir: string): Promise<SlicedModel> {
+  const manifest = await readSlicedManifest(dir);
+  const slices = await Promise.all(manifest.slices.map((s) => openArtifacts(join(dir, s.dir))));
+  const path = requireFile(join(dir, ARTIFACT_FILES.qgraph), 'quantized graph of the whole model');
+  const graph = quantGraphFromJson(await readFile(path, 'utf8'), path);
+  return { dir, manifest, slices, graph };
+}
+
+/**
+ * Each slice's input as its circuit takes it, from one run of the reference executor over the
+ * whole graph: slice 0 gets the model input, slice k the boundary tensor slice k−1 hashes out,
+ * given as values v / 2^scale, which the slice's input encoding turns back into exactly v.
+ */
+export function sliceInputs(m: SlicedModel, x: ArrayLike<number>): number[][] {
+  const values = runReference(m.graph, quantizeInput(m.graph.input, x));
+  return m.manifest.slices.map((s) =>
+    s.input ? values[s.input.tensor]!.map((v) => Number(v) / 2 ** s.input!.scale) : Array.from(x),
+  );
+}

@@ -1,0 +1,171 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadQuantGraph } from '../circuits/artifacts.ts';
+import { compileModel } from '../circuits/compile.ts';
+import { infer } from '../circuits/core/inference.ts';
+import { setupArtifacts } from '../circuits/setup/setup.ts';
+import { openSliced, type SlicedModel, sliceInputs } from '../circuits/slicedModel.ts';
+import type { SlicedBundle } from '../protocol/slicedBundle.ts';
+import { proveSliced } from '../prover/proveSliced.ts';
+import { verifySliced } from '../verifier/verifySliced.ts';
+import { zkinfer } from './helpers/cli.ts';
+import { DEV_PTAU, digitsHoldout, MODELS_DIR } from './helpers/fixtures.ts';
+
+// A model cut into slices (make_sliced_fixture.py: a 64-32-32-32-10 ReLU MLP, 4.6k constraints,
+// cut at 1,800 into three circuits), proved as one request, and the chain's soundness: every way
+// of assembling slice proofs that are each valid alone into a false answer is refused, by name.
+
+let dir: string;
+let m: SlicedModel;
+let A: SlicedBundle; // input 5, binding 1
+let B: SlicedBundle; // input 6, binding 1
+let C: SlicedBundle; // input 5, binding 2
+const holdout = digitsHoldout();
+const x5 = holdout.inputs[5]!;
+const x6 = holdout.inputs[6]!;
+
+beforeAll(async () => {
+  dir = join(await mkdtemp(join(tmpdir(), 'zkinfer-sliced-')), 'deep-mlp');
+  const r = await compileModel(join(MODELS_DIR, 'deep-mlp-digits.onnx'), {
+    outDir: dir,
+    maxConstraints: 1800,
+  });
+  expect(r.sliced?.slices).toHaveLength(3);
+  m = await openSliced(dir);
+  for (const a of m.slices) await setupArtifacts(a.dir, DEV_PTAU);
+  m = await openSliced(dir);
+  A = await proveSliced(m, x5, 1n);
+  B = await proveSliced(m, x6, 1n);
+  C = await proveSliced(m, x5, 2n);
+}, 300_000);
+
+describe('a sliced model', () => {
+  it('is cut into circuits under the budget, chained by boundary hashes, computing exactly the whole model', async () => {
+    for (const s of m.manifest.slices) expect(s.constraints).toBeLessThanOrEqual(1800);
+    m.slices.forEach((a, k) => {
+      expect(a.manifest.circuit.constraints).toBe(a.manifest.circuit.expectedConstraints);
+      expect(a.manifest.publicSignals.names).toEqual(
+        k < m.slices.length - 1
+          ? ['outputHash', 'inputHash', 'binding']
+          : expect.arrayContaining(['inputHash', 'binding']),
+      );
+    });
+    // on every hold-out input, the slices run one after another give the whole model's outputs
+    const graphs = await Promise.all(m.slices.map((a) => loadQuantGraph(a)));
+    for (const x of holdout.inputs) {
+      const whole = infer(m.graph, x);
+      const inputs = sliceInputs(m, x);
+      const last = infer(graphs[graphs.length - 1]!, inputs[inputs.length - 1]!);
+      expect(last.quantizedOutputs).toEqual(whole.quantizedOutputs);
+    }
+  });
+
+  it('proves as one request that verifies, for this input and binding only', async () => {
+    expect(await verifySliced(m, A, { input: x5, binding: 1n })).toEqual({ ok: true });
+    expect(A.predictedClass).toBe(infer(m.graph, x5).predictedClass);
+    expect(await verifySliced(m, A, { input: x6 })).toMatchObject({ ok: false, reason: 'inputHashMismatch' });
+    expect(await verifySliced(m, A, { binding: 2n })).toMatchObject({ ok: false, reason: 'bindingMismatch' });
+  });
+
+  it('refuses reordered slices, a slice of another request, a broken chain and a right last slice on a wrong middle', async () => {
+    const forged: [string, SlicedBundle, string, RegExp][] = [
+      [
+        'swapped',
+        { ...A, slices: [A.slices[1]!, A.slices[0]!, A.slices[2]!] },
+        'modelMismatch',
+        /out of order/,
+      ],
+      [
+        'other request',
+        { ...A, slices: [A.slices[0]!, A.slices[1]!, C.slices[2]!] },
+        'bindingMismatch',
+        /another request/,
+      ],
+      [
+        'broken link',
+        { ...A, slices: [A.slices[0]!, B.slices[1]!, A.slices[2]!] },
+        'chainBroken',
+        /slice 0 hashes out/,
+      ],
+      [
+        'wrong middle',
+        { ...B, slices: [A.slices[0]!, B.slices[1]!, B.slices[2]!] },
+        'chainBroken',
+        /slice 0 hashes out/,
+      ],
+      [
+        'relabelled middle',
+        {
+          ...B,
+          slices: [
+            A.slices[0]!,
+            // the middle slice of another input, its inputHash edited to fit the chain: its proof no longer holds
+            {
+              ...B.slices[1]!,
+              publicSignals: [B.slices[1]!.publicSignals[0]!, A.slices[0]!.publicSignals[0]!, '1'],
+            },
+            B.slices[2]!,
+          ],
+        },
+        'pairing',
+        /slice 1/,
+      ],
+    ];
+    const files = await mkdtemp(join(tmpdir(), 'zkinfer-sliced-forged-'));
+    for (const [what, bundle, reason, detail] of forged) {
+      const r = await verifySliced(m, bundle);
+      expect(r, what).toMatchObject({ ok: false, reason });
+      expect((r as { detail: string }).detail, what).toMatch(detail);
+    }
+    // the CLI names the same reasons
+    for (const [what, bundle, reason] of forged.slice(0, 3)) {
+      const path = join(files, `${what.replace(/ /g, '-')}.json`);
+      await writeFile(path, JSON.stringify(bundle));
+      const v = await zkinfer('verify', path, '--artifacts', dir);
+      expect(v.code, what).toBe(2);
+      expect(v.stdout, what).toMatch(new RegExp(`^invalid \\(${reason}\\)`));
+    }
+  });
+
+  it('compiles, sets up, proves and verifies through the CLI', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'zkinfer-sliced-cli-'));
+    await writeFile(join(out, 'x.json'), JSON.stringify({ input: Array.from(x6) }));
+    const p = await zkinfer('prove', dir, '--input', join(out, 'x.json'), '--binding', '9', '--out', out);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/3 slice proofs written/);
+    const bundle = JSON.parse(await readFile(join(out, 'bundle.json'), 'utf8')) as SlicedBundle;
+    expect(bundle.slices).toHaveLength(3);
+    const v = await zkinfer(
+      'verify',
+      join(out, 'bundle.json'),
+      '--artifacts',
+      dir,
+      '--input',
+      join(out, 'x.json'),
+      '--binding',
+      '9',
+    );
+    expect(v.stdout).toBe('valid\n');
+    expect(v.code).toBe(0);
+    const bare = await zkinfer('verify', join(out, 'bundle.json'));
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toMatch(/sliced model's proofs: give the sliced model's directory with --artifacts/);
+  });
+
+  it('refuses a budget no cut can meet, naming the layer', async () => {
+    const r = await zkinfer(
+      'compile',
+      join(MODELS_DIR, 'deep-mlp-digits.onnx'),
+      '--out',
+      join(await mkdtemp(join(tmpdir(), 'zkinfer-sliced-tight-')), 'm'),
+      '--max-constraints',
+      '1000',
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /no cut keeps every slice under 1000 constraints: a slice starting at layer \d+ outgrows it at layer \d+ \(rescale/,
+    );
+  });
+});
