@@ -4,6 +4,7 @@ import { type Artifacts, openArtifacts, requireFile } from './artifacts.ts';
 import type { QuantGraph } from './core/quantGraph.ts';
 import { quantizeInput } from './core/quantize.ts';
 import { runReference } from './core/reference.ts';
+import { sha256Hex } from './hashing.ts';
 import { ARTIFACT_FILES } from './manifest.ts';
 import { quantGraphFromJson } from './qgraphJson.ts';
 import { readSlicedManifest, type SlicedManifest } from './slicedManifest.ts';
@@ -22,6 +23,14 @@ export async function openSliced(dir: string): Promise<SlicedModel> {
   const path = requireFile(join(dir, ARTIFACT_FILES.qgraph), 'quantized graph of the whole model');
   const graph = quantGraphFromJson(await readFile(path, 'utf8'), path);
   return { dir, manifest, slices, graph };
+}
+
+/**
+ * The id a sliced model is served and challenged under: sha256 over its slices' modelIds in order
+ * (each of which covers its circuit and keys), so it changes when any slice or the order does.
+ */
+export function slicedModelId(m: SlicedModel): string {
+  return sha256Hex(`zkinfer-sliced:${m.slices.map((a) => a.manifest.setup?.modelId ?? '').join(',')}`);
 }
 
 /**

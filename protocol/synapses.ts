@@ -14,8 +14,20 @@ export interface ProveInferenceRequest {
   readonly deadlineMs: number;
 }
 
+/** One slice's proof in the answer for a sliced model. */
+export interface SliceProof {
+  readonly modelId: string;
+  readonly proof: Groth16Proof;
+  readonly publicSignals: readonly string[];
+}
+
 export interface ProveInferenceResponse {
   readonly modelId: string;
+  /**
+   * For a sliced model: every slice's proof, in order (proof and publicSignals above are then the
+   * last slice's). Absent for a model that is one circuit.
+   */
+  readonly slices?: readonly SliceProof[];
   readonly proof: Groth16Proof;
   readonly publicSignals: readonly string[];
   readonly outputs: readonly number[];
@@ -29,6 +41,8 @@ export interface CapacityResponse {
     readonly modelId: string;
     readonly name: string;
     readonly constraints: number;
+    /** For a sliced model: how many circuits prove it (constraints is their sum). */
+    readonly slices?: number;
   }[];
   readonly workers: number;
   readonly queueDepth: number;

@@ -2,6 +2,8 @@ import { type Artifacts, loadQuantGraph, openArtifacts, requireFile } from '../c
 import { toField } from '../circuits/core/field.ts';
 import { infer } from '../circuits/core/inference.ts';
 import type { QuantGraph } from '../circuits/core/quantGraph.ts';
+import { isSlicedDir } from '../circuits/slicedManifest.ts';
+import { openSliced, slicedModelId } from '../circuits/slicedModel.ts';
 import { computeBinding } from '../protocol/binding.ts';
 import { ArtifactError } from '../protocol/errors.ts';
 import { type Hotkey, hotkeyFromFile, hotkeyFromUri } from '../protocol/keys.ts';
@@ -16,6 +18,7 @@ import type { NeuronInfo } from '../subnet/subtensorClient.ts';
 import { Axon, type SynapseReply } from './axon.ts';
 import type { MinerConfig } from './minerConfig.ts';
 import { PoolError, ProvingPool } from './pool/provingPool.ts';
+import { proveSlicedAnswer, type ServedSliced } from './slicedAnswer.ts';
 
 interface ServedModel {
   readonly artifacts: Artifacts;
@@ -61,7 +64,23 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
       ? await hotkeyFromUri(config.hotkey.uri)
       : await hotkeyFromFile(config.hotkey.file);
   const models = new Map<string, ServedModel>();
+  const slicedModels = new Map<string, ServedSliced>();
   for (const dir of config.models) {
+    if (isSlicedDir(dir)) {
+      const sliced = await openSliced(dir);
+      for (const a of sliced.slices) {
+        if (!a.manifest.setup)
+          throw new ArtifactError(
+            'ARTIFACT_NOT_FOUND',
+            `${a.dir} has no keys; run zkinfer setup on ${dir} first`,
+          );
+        requireFile(a.paths.zkey, 'proving key');
+        requireFile(a.paths.wasm, 'witness generator');
+      }
+      const graphs = await Promise.all(sliced.slices.map((a) => loadQuantGraph(a)));
+      slicedModels.set(slicedModelId(sliced), { sliced, graphs });
+      continue;
+    }
     const artifacts = await openArtifacts(dir);
     const setup = artifacts.manifest.setup;
     if (!setup)
@@ -78,7 +97,10 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
   });
   let warmMs: number[];
   try {
-    warmMs = await pool.warm([...models.values()].map(warmJob));
+    const sliceJobs = [...slicedModels.values()].flatMap((m) =>
+      m.sliced.slices.map((artifacts, k) => warmJob({ artifacts, graph: m.graphs[k]! })),
+    );
+    warmMs = await pool.warm([...[...models.values()].map(warmJob), ...sliceJobs]);
   } catch (e) {
     await pool.close();
     throw e;
@@ -153,11 +175,19 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
       Capacity: async () => {
         const body: CapacityResponse = {
           hotkey: hotkey.ss58,
-          models: [...models.entries()].map(([modelId, m]) => ({
-            modelId,
-            name: m.artifacts.manifest.name,
-            constraints: m.artifacts.manifest.circuit.constraints,
-          })),
+          models: [
+            ...[...models.entries()].map(([modelId, m]) => ({
+              modelId,
+              name: m.artifacts.manifest.name,
+              constraints: m.artifacts.manifest.circuit.constraints,
+            })),
+            ...[...slicedModels.entries()].map(([modelId, m]) => ({
+              modelId,
+              name: m.sliced.manifest.name,
+              constraints: m.sliced.manifest.totalConstraints,
+              slices: m.sliced.slices.length,
+            })),
+          ],
           workers: pool.workers,
           queueDepth: pool.queueDepth,
           maxQueue: pool.maxQueue,
@@ -168,12 +198,14 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
         const req = parseProveInference(raw);
         if (typeof req === 'string') return refuse(400, req, 'malformed');
         const model = models.get(req.modelId);
-        if (!model) return refuse(400, `model ${req.modelId} is not served by this miner`, 'unknown model');
+        const sliced = slicedModels.get(req.modelId);
+        if (!model && !sliced)
+          return refuse(400, `model ${req.modelId} is not served by this miner`, 'unknown model');
         if (req.binding.minerHotkey !== hotkey.ss58)
           return refuse(400, 'binding.minerHotkey is not this miner', 'binding');
         if (req.binding.validatorHotkey !== ctx.callerHotkey)
           return refuse(400, 'binding.validatorHotkey is not the caller', 'binding');
-        const size = model.artifacts.manifest.input.size;
+        const size = model ? model.artifacts.manifest.input.size : sliced!.sliced.manifest.input.size;
         if (req.input.length !== size)
           return refuse(400, `the model takes ${size} input values, got ${req.input.length}`, 'malformed');
         let binding: bigint;
@@ -190,18 +222,34 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
           binding = await computeBinding({ ...req.binding, minerHotkey: `${req.binding.minerHotkey}-other` });
         const provedInput =
           cheat === 'wrongInput' ? req.input.map((v, i) => (i === 0 ? v + 0.5 : v)) : req.input;
-        const r = infer(model.graph, provedInput);
+        const deadline = {
+          deadlineMs: Math.min(req.deadlineMs, ctx.timeoutSeconds * 1000),
+          signal: ctx.signal,
+        };
+        if (sliced) {
+          try {
+            const { body, ms } = await proveSlicedAnswer(pool, sliced, provedInput, binding, deadline);
+            proofsTotal();
+            latency(ms);
+            return { status: 200, body };
+          } catch (e) {
+            if (e instanceof PoolError)
+              return refuse(POOL_STATUS[e.poolCode] ?? 500, e.shortMessage, e.poolCode.toLowerCase());
+            throw e;
+          }
+        }
+        const r = infer(model!.graph, provedInput);
         try {
           const result = await pool.prove(
             {
-              wasmPath: model.artifacts.paths.wasm,
-              zkeyPath: model.artifacts.paths.zkey,
+              wasmPath: model!.artifacts.paths.wasm,
+              zkeyPath: model!.artifacts.paths.zkey,
               circuitInput: {
                 in: r.quantizedInput.map((v) => toField(v).toString()),
                 binding: binding.toString(),
               },
             },
-            { deadlineMs: Math.min(req.deadlineMs, ctx.timeoutSeconds * 1000), signal: ctx.signal },
+            deadline,
           );
           proofsTotal();
           latency(result.timings.queueMs + result.timings.witnessMs + result.timings.proveMs);
@@ -225,11 +273,12 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
     },
   });
   const { url } = await axon.listen();
-  log({ msg: 'listening', url, hotkey: hotkey.ss58, models: [...models.keys()], workers: pool.workers });
+  const served = [...models.keys(), ...slicedModels.keys()];
+  log({ msg: 'listening', url, hotkey: hotkey.ss58, models: served, workers: pool.workers });
   return {
     url,
     hotkey: hotkey.ss58,
-    models: [...models.keys()],
+    models: served,
     close: async () => {
       await axon.close(config.shutdownGraceSeconds * 1000);
       await pool.close();

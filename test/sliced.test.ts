@@ -1,14 +1,18 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadQuantGraph } from '../circuits/artifacts.ts';
 import { compileModel } from '../circuits/compile.ts';
 import { infer } from '../circuits/core/inference.ts';
 import { setupArtifacts } from '../circuits/setup/setup.ts';
-import { openSliced, type SlicedModel, sliceInputs } from '../circuits/slicedModel.ts';
+import { openSliced, type SlicedModel, slicedModelId, sliceInputs } from '../circuits/slicedModel.ts';
+import { hotkeyFromUri } from '../protocol/keys.ts';
 import type { SlicedBundle } from '../protocol/slicedBundle.ts';
+import { type MinerProcess, startMinerProcess } from '../prover/minerProcess.ts';
 import { proveSliced } from '../prover/proveSliced.ts';
+import { Validator } from '../verifier/validator.ts';
+import { parseValidatorConfig } from '../verifier/validatorConfig.ts';
 import { verifySliced } from '../verifier/verifySliced.ts';
 import { zkinfer } from './helpers/cli.ts';
 import { DEV_PTAU, digitsHoldout, MODELS_DIR } from './helpers/fixtures.ts';
@@ -40,6 +44,11 @@ beforeAll(async () => {
   B = await proveSliced(m, x6, 1n);
   C = await proveSliced(m, x5, 2n);
 }, 300_000);
+
+let miners: MinerProcess[] = [];
+afterAll(async () => {
+  await Promise.all(miners.map((p) => p.stop()));
+});
 
 describe('a sliced model', () => {
   it('is cut into circuits under the budget, chained by boundary hashes, computing exactly the whole model', async () => {
@@ -167,5 +176,46 @@ describe('a sliced model', () => {
     expect(r.stderr).toMatch(
       /no cut keeps every slice under 1000 constraints: a slice starting at layer \d+ outgrows it at layer \d+ \(rescale/,
     );
+  });
+
+  it('is served by a miner, its slices proved in parallel on the pool, and verified as a chain by the validator', async () => {
+    const validator = await hotkeyFromUri('//SlicedValidator');
+    miners = await Promise.all(
+      (
+        [
+          ['//SlicedHonest', 'honest'],
+          ['//SlicedWrongInput', 'wrongInput'],
+        ] as const
+      ).map(([uri, demoBehavior]) =>
+        startMinerProcess({
+          hotkey: { uri },
+          models: [dir],
+          workers: 2,
+          maxQueue: 8,
+          demoBehavior,
+          allowedHotkeys: [validator.ss58],
+        }),
+      ),
+    );
+    const work = await mkdtemp(join(tmpdir(), 'zkinfer-sliced-validator-'));
+    const v = await Validator.open(
+      parseValidatorConfig({
+        hotkey: { uri: '//SlicedValidator' },
+        db: join(work, 'validator.db'),
+        models: [dir],
+        miners: miners.map((p) => ({ hotkey: p.hotkey, url: p.url })),
+        timeoutMs: 30_000,
+      }),
+    );
+    try {
+      const r = await v.runRound();
+      const [honest, cheat] = miners.map((p) => r.outcomes.find((o) => o.hotkey === p.hotkey)!.outcome);
+      expect(honest).toMatchObject({ kind: 'verified' });
+      expect(cheat).toMatchObject({ kind: 'invalid', reason: expect.stringMatching(/^inputHashMismatch/) });
+      const log = v.store.requests();
+      expect(log.every((q) => q.modelId === slicedModelId(m))).toBe(true);
+    } finally {
+      v.close();
+    }
   });
 });

@@ -3,12 +3,16 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Artifacts, openArtifacts, requireFile } from '../circuits/artifacts.ts';
 import { inputHashOf } from '../circuits/inputHash.ts';
+import { isSlicedDir } from '../circuits/slicedManifest.ts';
+import { openSliced, type SlicedModel, slicedModelId } from '../circuits/slicedModel.ts';
 import { computeBinding } from '../protocol/binding.ts';
+import { BUNDLE_FORMAT } from '../protocol/bundle.ts';
 import { CHALLENGE_PROOF_FORMAT, type ChallengeProof } from '../protocol/challengeProof.ts';
 import { callAxon } from '../protocol/dendrite.ts';
 import { ArtifactError } from '../protocol/errors.ts';
 import { type Hotkey, hotkeyFromFile, hotkeyFromUri } from '../protocol/keys.ts';
 import { Metrics } from '../protocol/metrics.ts';
+import { SLICED_BUNDLE_FORMAT } from '../protocol/slicedBundle.ts';
 import type { ProveInferenceResponse } from '../protocol/synapses.ts';
 import { LocalSubtensor } from '../subnet/localSubtensor.ts';
 import { type SubtensorClient, SubtensorError } from '../subnet/subtensorClient.ts';
@@ -17,10 +21,14 @@ import { makeChallenge } from './core/challenge.ts';
 import { applyRound, freshScore, type MinerScore, type Outcome, weightsFromScores } from './core/scoring.ts';
 import type { ValidatorConfig } from './validatorConfig.ts';
 import { type RequestRecord, ValidatorStore } from './validatorStore.ts';
+import { verifySliced } from './verifySliced.ts';
 
 interface Model {
   readonly modelId: string;
+  /** For a sliced model, its first slice's (whose input is the model's). */
   readonly artifacts: Artifacts;
+  /** Set for a model cut into slices: answers carry every slice proof and are verified as a chain. */
+  readonly sliced?: SlicedModel;
   readonly vkey: unknown;
   /** Dataset inputs of this model's size not yet sent (each input is used at most once). */
   readonly dataset: number[][];
@@ -49,6 +57,28 @@ export class Validator {
         : await hotkeyFromFile(config.hotkey.file);
     const models: Model[] = [];
     for (const dir of config.models) {
+      if (isSlicedDir(dir)) {
+        const sliced = await openSliced(dir);
+        for (const a of sliced.slices) {
+          if (!a.manifest.setup)
+            throw new ArtifactError(
+              'ARTIFACT_NOT_FOUND',
+              `${a.dir} has no keys; run zkinfer setup on ${dir} first`,
+            );
+          requireFile(a.paths.vkey, 'verification key');
+        }
+        const dataset = config.challengeInputs
+          ? await readDataset(config.challengeInputs, sliced.manifest.input.size)
+          : [];
+        models.push({
+          modelId: slicedModelId(sliced),
+          artifacts: sliced.slices[0]!,
+          sliced,
+          vkey: null,
+          dataset,
+        });
+        continue;
+      }
       const artifacts = await openArtifacts(dir);
       if (!artifacts.manifest.setup)
         throw new ArtifactError('ARTIFACT_NOT_FOUND', `${dir} has no keys; run zkinfer setup on it first`);
@@ -131,8 +161,13 @@ export class Validator {
           hotkey: this.hotkey,
           axonHotkey: c.miner.hotkey,
           timeoutMs: this.config.timeoutMs,
-          // a proof, its public signals and the outputs: a few KiB; anything far larger is refused
-          maxBodyBytes: 16_384 + 400 * c.model.artifacts.manifest.publicSignals.names.length,
+          // a proof, its public signals and the outputs: a few KiB (per slice); anything far larger is refused
+          maxBodyBytes: c.model.sliced
+            ? c.model.sliced.slices.reduce(
+                (s, a) => s + 16_384 + 400 * a.manifest.publicSignals.names.length,
+                0,
+              )
+            : 16_384 + 400 * c.model.artifacts.manifest.publicSignals.names.length,
         },
       ),
     );
@@ -141,6 +176,7 @@ export class Validator {
     const outcomes = new Map<string, Outcome>();
     const reasons = new Map<string, string>();
     const pending: { index: number; model: Model }[] = [];
+    const slicedPending: number[] = [];
     answers.forEach((a, i) => {
       const c = challenges[i]!;
       const hk = c.miner.hotkey;
@@ -151,6 +187,10 @@ export class Validator {
             ? { kind: 'invalid', reason: 'malformed answer' }
             : { kind: 'transport', reason: `${a.failure}${a.status ? ` ${a.status}` : ''}: ${a.detail}` };
         outcomes.set(hk, o);
+        return;
+      }
+      if (c.model.sliced) {
+        slicedPending.push(i);
         return;
       }
       const signals = a.body.publicSignals;
@@ -186,6 +226,22 @@ export class Validator {
           r.ok ? { kind: 'verified', latencyMs: a.latencyMs } : { kind: 'invalid', reason: r.reason },
         );
       });
+    }
+    // a sliced model's answer: every slice proof, chained, for this input and this binding
+    for (const i of slicedPending) {
+      const c = challenges[i]!;
+      const a = answers[i]!;
+      if (!a.ok) continue;
+      const r = await verifySliced(c.model.sliced!, slicedBundleOf(a.body, c.model.sliced!, c.binding), {
+        input: c.input,
+        binding: c.binding,
+      });
+      outcomes.set(
+        c.miner.hotkey,
+        r.ok
+          ? { kind: 'verified', latencyMs: a.latencyMs }
+          : { kind: 'invalid', reason: `${r.reason}: ${r.detail}` },
+      );
     }
     for (const [h, o] of outcomes) if (o.kind !== 'verified') reasons.set(h, o.reason);
 
@@ -241,7 +297,8 @@ export class Validator {
     await mkdir(dir, { recursive: true });
     for (const [i, c] of challenges.entries()) {
       const a = answers[i]!;
-      if (!a.ok || outcomes.get(c.miner.hotkey)?.kind !== 'verified') continue;
+      // a sliced model's proofs are not kept in the one-proof audit format
+      if (c.model.sliced || !a.ok || outcomes.get(c.miner.hotkey)?.kind !== 'verified') continue;
       const record: ChallengeProof = {
         format: CHALLENGE_PROOF_FORMAT,
         round,
@@ -289,6 +346,28 @@ export class Validator {
   close(): void {
     this.store.close();
   }
+}
+
+/** A sliced answer as the sliced verifier reads it (the last slice carries the claimed outputs). */
+function slicedBundleOf(body: ProveInferenceResponse, m: SlicedModel, binding: bigint): unknown {
+  const slices = Array.isArray(body.slices) ? body.slices : [];
+  return {
+    format: SLICED_BUNDLE_FORMAT,
+    model: m.manifest.name,
+    slices: slices.map((s, k) => ({
+      format: BUNDLE_FORMAT,
+      modelId: s?.modelId,
+      proof: s?.proof,
+      publicSignals: s?.publicSignals,
+      outputs: k === slices.length - 1 ? body.outputs : [],
+      predictedClass: k === slices.length - 1 ? body.predictedClass : 0,
+      binding: binding.toString(),
+      timings: { witnessMs: 0, proveMs: 0 },
+    })),
+    outputs: body.outputs,
+    predictedClass: body.predictedClass,
+    binding: binding.toString(),
+  };
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -1,0 +1,67 @@
+import { toField } from '../circuits/core/field.ts';
+import { infer } from '../circuits/core/inference.ts';
+import type { QuantGraph } from '../circuits/core/quantGraph.ts';
+import { type SlicedModel, slicedModelId, sliceInputs } from '../circuits/slicedModel.ts';
+import type { ProveInferenceResponse } from '../protocol/synapses.ts';
+import type { ProvingPool } from './pool/provingPool.ts';
+
+/** A sliced model as a miner serves it: the model and each slice's quantized graph. */
+export interface ServedSliced {
+  readonly sliced: SlicedModel;
+  readonly graphs: readonly QuantGraph[];
+}
+
+/**
+ * Proves a sliced model's challenge: one reference run gives every boundary, then all slices go
+ * to the pool at once, so they prove in parallel on as many workers as the miner has. The answer
+ * carries every slice proof in order; its top-level proof is the last slice's.
+ */
+export async function proveSlicedAnswer(
+  pool: ProvingPool,
+  m: ServedSliced,
+  input: readonly number[],
+  binding: bigint,
+  options: { deadlineMs: number; signal?: AbortSignal },
+): Promise<{ body: ProveInferenceResponse; ms: number }> {
+  const inputs = sliceInputs(m.sliced, input);
+  const runs = m.graphs.map((g, k) => infer(g, inputs[k]!));
+  const results = await Promise.all(
+    m.sliced.slices.map((a, k) =>
+      pool.prove(
+        {
+          wasmPath: a.paths.wasm,
+          zkeyPath: a.paths.zkey,
+          circuitInput: {
+            in: runs[k]!.quantizedInput.map((v) => toField(v).toString()),
+            binding: binding.toString(),
+          },
+        },
+        options,
+      ),
+    ),
+  );
+  const last = results[results.length - 1]!;
+  const lastRun = runs[runs.length - 1]!;
+  // the request's latency: the slowest slice, queue included
+  const ms = Math.max(...results.map((r) => r.timings.queueMs + r.timings.witnessMs + r.timings.proveMs));
+  return {
+    ms,
+    body: {
+      modelId: slicedModelId(m.sliced),
+      slices: results.map((r, k) => ({
+        modelId: m.sliced.slices[k]!.manifest.setup!.modelId,
+        proof: r.proof,
+        publicSignals: r.publicSignals,
+      })),
+      proof: last.proof,
+      publicSignals: last.publicSignals,
+      outputs: lastRun.outputs,
+      predictedClass: lastRun.predictedClass,
+      timings: {
+        queueMs: Math.max(...results.map((r) => r.timings.queueMs)),
+        witnessMs: results.reduce((s, r) => s + r.timings.witnessMs, 0),
+        proveMs: results.reduce((s, r) => s + r.timings.proveMs, 0),
+      },
+    },
+  };
+}
