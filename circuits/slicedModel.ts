@@ -35,12 +35,15 @@ export function slicedModelId(m: SlicedModel): string {
 
 /**
  * Each slice's input as its circuit takes it, from one run of the reference executor over the
- * whole graph: slice 0 gets the model input, slice k the boundary tensor slice k−1 hashes out,
- * given as values v / 2^scale, which the slice's input encoding turns back into exactly v.
+ * whole graph: slice 0 gets the model input; slice k the boundary slice k−1 hashes out, its
+ * tensors concatenated, given as values v / 2^scale (scale 0 for several tensors), which the
+ * slice's input encoding turns back into exactly v.
  */
 export function sliceInputs(m: SlicedModel, x: ArrayLike<number>): number[][] {
   const values = runReference(m.graph, quantizeInput(m.graph.input, x));
-  return m.manifest.slices.map((s) =>
-    s.input ? values[s.input.tensor]!.map((v) => Number(v) / 2 ** s.input!.scale) : Array.from(x),
-  );
+  return m.manifest.slices.map((s) => {
+    if (!s.input) return Array.from(x);
+    const b = s.input;
+    return b.tensors.flatMap((t) => values[t]!.map((v) => Number(v) / 2 ** b.scale));
+  });
 }

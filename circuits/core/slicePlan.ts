@@ -1,25 +1,36 @@
 import { InvalidInputError } from '../../protocol/errors.ts';
 import { POSEIDON_CONSTRAINTS } from './codegen.ts';
 import { inputsPerLimb, poseidonChain } from './publicSignals.ts';
-import { bitLength, maxBig, minBig, type QNode, type QuantGraph } from './quantGraph.ts';
+import {
+  bitLength,
+  maxBig,
+  minBig,
+  type QLinear,
+  type QNode,
+  type QTensor,
+  type QuantGraph,
+} from './quantGraph.ts';
 
 /**
  * Cutting a quantized graph into slices that are each one circuit under a constraint budget.
  *
- * A cut after node i is allowed where exactly one computed tensor is live across it (produced at or
- * before i, used after i) and it is not a model output: that tensor is the boundary. The slice
- * before the cut publishes the Poseidon hash of the boundary packed as the next slice packs its
- * input, so consecutive proofs chain by equal hashes. Slices are cut greedily, each as long as its
- * predicted constraints (its layers, its input's range check and hash, its output's hash) fit.
+ * A cut after node i is allowed where no model output has been produced yet; the boundary is every
+ * tensor live across it (produced at or before i, or the model input, and used after i), in id
+ * order: one tensor in a sequential network, the state and the input in a recurrent one, both
+ * branches at a residual connection. The slice before the cut publishes the Poseidon hash of the
+ * boundary, concatenated and packed as the next slice packs its input, so consecutive proofs chain
+ * by equal hashes. A slice's predicted constraints are its layers, its input's range check and
+ * hash, and its output's hash (planSlices).
  */
 
-/** How a boundary tensor is range-checked and packed: `bits`-bit offsets from `min`. */
+/** How a boundary (its tensors concatenated) is range-checked and packed: `bits`-bit offsets from `min`. */
 export interface BoundaryEncoding {
-  readonly tensor: number;
+  readonly tensors: readonly number[];
   readonly size: number;
   readonly bits: number;
   readonly min: number;
   readonly max: number;
+  /** A single tensor's scale; 0 for several (the slice then reads their integers as they are). */
   readonly scale: number;
 }
 
@@ -35,24 +46,23 @@ export interface SlicePlan {
   readonly constraints: number;
 }
 
-export function boundaryEncoding(graph: QuantGraph, tensor: number): BoundaryEncoding {
-  const t = graph.tensors[tensor]!;
-  const lo = minBig(t.lo);
-  const hi = maxBig(t.hi);
+/** The encoding of a boundary, or undefined when its values are too wide to pack. */
+export function boundaryEncoding(
+  graph: QuantGraph,
+  tensors: readonly number[],
+): BoundaryEncoding | undefined {
+  const ts = tensors.map((id) => graph.tensors[id]!);
+  const lo = minBig(ts.map((t) => minBig(t.lo)));
+  const hi = maxBig(ts.map((t) => maxBig(t.hi)));
   const limit = BigInt(Number.MAX_SAFE_INTEGER);
-  if (lo < -limit || hi > limit) {
-    throw new InvalidInputError(
-      `tensor ${t.name} spans [${lo}, ${hi}], too wide to be a slice boundary`,
-      'INVALID_OPTION',
-    );
-  }
+  if (lo < -limit || hi > limit) return undefined;
   return {
-    tensor,
-    size: t.lo.length,
+    tensors: [...tensors],
+    size: ts.reduce((s, t) => s + t.lo.length, 0),
     bits: Math.max(1, bitLength(hi - lo)),
     min: Number(lo),
     max: Number(hi),
-    scale: t.scale,
+    scale: ts.length === 1 ? ts[0]!.scale : 0,
   };
 }
 
@@ -89,10 +99,10 @@ export function qNodeInputs(node: QNode): number[] {
 }
 
 /**
- * For every cut position j (after nodes [0, j)), the single tensor live across it, or undefined
- * where the cut is not allowed (several live tensors, or a model output already produced).
+ * For every cut position j (after nodes [0, j)), the tensors live across it in id order, or
+ * undefined where the cut is not allowed (a model output already produced).
  */
-function cutBoundaries(graph: QuantGraph): (number | undefined)[] {
+function cutBoundaries(graph: QuantGraph): (number[] | undefined)[] {
   const lastUse: number[] = [];
   graph.nodes.forEach((node, i) => {
     for (const t of qNodeInputs(node)) lastUse[t] = Math.max(lastUse[t] ?? -1, i);
@@ -101,19 +111,20 @@ function cutBoundaries(graph: QuantGraph): (number | undefined)[] {
   const live = new Set<number>();
   if ((lastUse[graph.input.tensor] ?? -1) >= 0) live.add(graph.input.tensor);
   let outputProduced = outputs.has(graph.input.tensor);
-  const out: (number | undefined)[] = [undefined];
+  const out: (number[] | undefined)[] = [undefined];
   graph.nodes.forEach((node, i) => {
     for (const t of qNodeInputs(node)) if (lastUse[t] === i) live.delete(t);
     if ((lastUse[node.output] ?? -1) > i) live.add(node.output);
     if (outputs.has(node.output)) outputProduced = true;
-    out.push(!outputProduced && live.size === 1 ? [...live][0] : undefined);
+    out.push(!outputProduced && live.size > 0 ? [...live].sort((a, b) => a - b) : undefined);
   });
   return out;
 }
 
 /**
- * Plans slices under `budget` constraints: the fewest slices, then the fewest constraints in all
- * (a cut where the live tensor is narrow costs less on both sides). `nodeCosts[i]` is node i's
+ * Plans slices under `budget` constraints: the fewest slices, then the smallest largest slice
+ * (slices of one request prove in parallel, so the largest sets the latency), then the fewest
+ * constraints in all (a cut where the live tensor is narrow costs less on both sides). `nodeCosts[i]` is node i's
  * predicted constraints, `inputCost` the model input's range check and hash, `outputCost` the
  * model outputs' cost. One slice when everything fits. Throws, naming the layer, when no choice of
  * allowed cuts keeps every slice under the budget.
@@ -132,9 +143,10 @@ export function planSlices(
   if (total <= budget) return [{ start: 0, end: n, constraints: total }];
   const cuts = cutBoundaries(graph);
   const enc = cuts.map((t) => (t === undefined ? undefined : boundaryEncoding(graph, t)));
-  // best[j]: fewest slices, then fewest constraints, covering nodes [0, j) and ending at cut j
-  const best: ({ slices: number; cost: number; from: number } | undefined)[] = [
-    { slices: 0, cost: 0, from: -1 },
+  // best[j]: fewest slices, then smallest largest slice, then fewest constraints, covering nodes
+  // [0, j) and ending at cut j
+  const best: ({ slices: number; max: number; cost: number; from: number } | undefined)[] = [
+    { slices: 0, max: 0, cost: 0, from: -1 },
   ];
   for (let j = 1; j <= n; j++) {
     if (j < n && !enc[j]) continue;
@@ -145,10 +157,14 @@ export function planSlices(
       const inCost = i === 0 ? inputCost : boundaryInputCost(enc[i]!);
       const cost = inCost + 1 + prefix[j]! - prefix[i]! + outCost;
       if (cost > budget) continue;
-      const cand = { slices: b.slices + 1, cost: b.cost + cost, from: i };
+      const cand = { slices: b.slices + 1, max: Math.max(b.max, cost), cost: b.cost + cost, from: i };
       const cur = best[j];
-      if (!cur || cand.slices < cur.slices || (cand.slices === cur.slices && cand.cost < cur.cost))
-        best[j] = cand;
+      const better =
+        !cur ||
+        cand.slices < cur.slices ||
+        (cand.slices === cur.slices &&
+          (cand.max < cur.max || (cand.max === cur.max && cand.cost < cur.cost)));
+      if (better) best[j] = cand;
     }
   }
   if (!best[n]) {
@@ -180,31 +196,63 @@ export function planSlices(
   return plans;
 }
 
-/** The sub-graph of one slice: its nodes, its input (a boundary or the model's), its outputs. */
+/**
+ * The sub-graph of one slice: its nodes, its input (a boundary or the model's), its outputs (the
+ * next boundary's tensors, or the model's). A boundary of several tensors enters as one
+ * concatenated input tensor, and free linear copies give each of its tensors back its own id, so
+ * the slice's nodes read them unchanged.
+ */
 export function sliceGraph(graph: QuantGraph, plan: SlicePlan, index: number): QuantGraph {
-  const encodingOf = (b: BoundaryEncoding, name: string) => ({
-    name,
+  const nodes = graph.nodes.slice(plan.start, plan.end);
+  const outputs = plan.output
+    ? plan.output.tensors.map((t, k) => ({
+        name: `slice${index}.out${k}`,
+        tensor: t,
+        shape: [graph.tensors[t]!.lo.length],
+        scale: graph.tensors[t]!.scale,
+      }))
+    : graph.outputs;
+  const b = plan.input;
+  if (!b) return { ...graph, nodes, outputs };
+  const encoding = {
+    name: `slice${index}.in`,
     shape: [b.size],
     bits: b.bits,
     scale: b.scale,
     min: b.min,
     max: b.max,
     range: [b.min / 2 ** b.scale, b.max / 2 ** b.scale] as [number, number],
-    tensor: b.tensor,
-  });
-  return {
-    ...graph,
-    nodes: graph.nodes.slice(plan.start, plan.end),
-    input: plan.input ? encodingOf(plan.input, `slice${index}.in`) : graph.input,
-    outputs: plan.output
-      ? [
-          {
-            name: `slice${index}.out`,
-            tensor: plan.output.tensor,
-            shape: [plan.output.size],
-            scale: plan.output.scale,
-          },
-        ]
-      : graph.outputs,
   };
+  if (b.tensors.length === 1)
+    return { ...graph, nodes, outputs, input: { ...encoding, tensor: b.tensors[0]! } };
+  const cat = graph.tensors.length;
+  const parts = b.tensors.map((t) => graph.tensors[t]!);
+  const tensors: QTensor[] = [
+    ...graph.tensors,
+    {
+      id: cat,
+      name: `slice${index}.in`,
+      scale: 0,
+      lo: parts.flatMap((t) => t.lo),
+      hi: parts.flatMap((t) => t.hi),
+    },
+  ];
+  let offset = 0;
+  const copies: QLinear[] = parts.map((t) => {
+    const n = t.lo.length;
+    const node: QLinear = {
+      kind: 'linear',
+      onnx: ['slice boundary'],
+      output: t.id,
+      inputs: [cat],
+      rowPtr: Int32Array.from({ length: n + 1 }, (_, i) => i),
+      src: new Int32Array(n),
+      idx: Int32Array.from({ length: n }, (_, i) => offset + i),
+      w: new Array<bigint>(n).fill(1n),
+      bias: new Array<bigint>(n).fill(0n),
+    };
+    offset += n;
+    return node;
+  });
+  return { ...graph, tensors, nodes: [...copies, ...nodes], outputs, input: { ...encoding, tensor: cat } };
 }

@@ -1,0 +1,134 @@
+/**
+ * A model proved in slices (LeNet-5 on 28×28 by default, ~135k constraints): per slice its
+ * constraints, prove time and the process's memory; per request the latency with 1 and with 2
+ * warm pool workers (slices of one request prove in parallel), in one run; and the same model as
+ * one circuit, proved once, for comparison.
+ * Usage: node --import tsx scripts/bench/sliced.ts [onnx=lenet5-digits28] [maxConstraints=131008] [requests=3]
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadQuantGraph, openArtifacts } from '../../circuits/artifacts.ts';
+import { compileModel } from '../../circuits/compile.ts';
+import { toField } from '../../circuits/core/field.ts';
+import { infer } from '../../circuits/core/inference.ts';
+import { requiredPower } from '../../circuits/setup/ptauInfo.ts';
+import { setupArtifacts } from '../../circuits/setup/setup.ts';
+import { openSliced, sliceInputs } from '../../circuits/slicedModel.ts';
+import { ProvingPool } from '../../prover/pool/provingPool.ts';
+import { proveSliced } from '../../prover/proveSliced.ts';
+import { verifySliced } from '../../verifier/verifySliced.ts';
+import { benchPtau, machine, ROOT, writeReport } from './benchLib.ts';
+
+const name = process.argv[2] ?? 'lenet5-digits28';
+const max = Number(process.argv[3] ?? 2 ** 17 - 64);
+const requests = Number(process.argv[4] ?? 3);
+const onnx = join(ROOT, 'test', 'fixtures', 'models', `${name}.onnx`);
+const mib = () => Math.round(process.memoryUsage().rss / 2 ** 20);
+const log = (m: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
+
+// 1. compile in slices, set up each with a dev ptau as large as its largest slice needs
+const dir = join(ROOT, '.zkinfer-cache', 'bench', `${name}-sliced-${max}`);
+const compiled = await compileModel(onnx, { outDir: dir, maxConstraints: max, onProgress: log });
+if (!compiled.sliced) throw new Error(`${name} fits ${max} constraints: nothing to slice`);
+let m = await openSliced(dir);
+for (const a of m.slices) {
+  if (a.manifest.setup && existsSync(a.paths.zkey)) continue;
+  const power = requiredPower(a.manifest.circuit.constraints, a.manifest.circuit.publicInputs);
+  log(`setting up ${a.dir} (${a.manifest.circuit.constraints} constraints, ptau 2^${power})`);
+  await setupArtifacts(a.dir, await benchPtau(power), log);
+}
+m = await openSliced(dir);
+const x = Array.from({ length: m.manifest.input.size }, (_, j) => ((j * 7) % 17) / 16);
+
+// 2. each slice alone (one thread), and one request end to end with the CLI's prover, verified
+const perSlice: { slice: string; constraints: number; proveMs: number; rssMiB: number }[] = [];
+const bundle = await proveSliced(m, x, 1n);
+bundle.slices.forEach((b, k) =>
+  perSlice.push({
+    slice: m.manifest.slices[k]!.dir,
+    constraints: m.slices[k]!.manifest.circuit.constraints,
+    proveMs: b.timings.witnessMs + b.timings.proveMs,
+    rssMiB: mib(),
+  }),
+);
+const verified = await verifySliced(m, bundle, { input: x, binding: 1n });
+if (!verified.ok) throw new Error(`the sliced proof does not verify: ${verified.detail}`);
+
+// 3. request latency with 1 and 2 warm workers
+const graphs = await Promise.all(m.slices.map((a) => loadQuantGraph(a)));
+const jobs = (binding: number) => {
+  const inputs = sliceInputs(m, x);
+  return m.slices.map((a, k) => ({
+    wasmPath: a.paths.wasm,
+    zkeyPath: a.paths.zkey,
+    circuitInput: {
+      in: infer(graphs[k]!, inputs[k]!).quantizedInput.map((v) => toField(v).toString()),
+      binding: String(binding),
+    },
+  }));
+};
+const latency: Record<number, number[]> = {};
+for (const workers of [1, 2]) {
+  const pool = new ProvingPool({ workers, maxQueue: 16, initialProveMs: 1 });
+  try {
+    log(`warming ${workers} worker(s)`);
+    await pool.warm(
+      jobs(1).map((j) => ({ wasmPath: j.wasmPath, zkeyPath: j.zkeyPath, sampleInput: j.circuitInput })),
+    );
+    latency[workers] = [];
+    for (let r = 0; r < requests; r++) {
+      const t = performance.now();
+      await Promise.all(jobs(r + 2).map((j) => pool.prove(j, { deadlineMs: 3_600_000 })));
+      latency[workers]!.push(performance.now() - t);
+      log(`${workers} worker(s), request ${r + 1}: ${Math.round(latency[workers]!.at(-1)!)} ms`);
+    }
+  } finally {
+    await pool.close();
+  }
+}
+const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)]!;
+const ratio = median(latency[2]!) / median(latency[1]!);
+
+// 4. the same model as one circuit, where it still compiles
+let whole: { constraints: number; proveMs: number } | undefined;
+try {
+  const wdir = join(ROOT, '.zkinfer-cache', 'bench', `${name}-whole`);
+  await compileModel(onnx, { outDir: wdir, maxConstraints: 2 ** 22, onProgress: log });
+  let a = await openArtifacts(wdir);
+  if (!a.manifest.setup || !existsSync(a.paths.zkey)) {
+    const power = requiredPower(a.manifest.circuit.constraints, a.manifest.circuit.publicInputs);
+    log(`setting up the whole model (${a.manifest.circuit.constraints} constraints, ptau 2^${power})`);
+    await setupArtifacts(wdir, await benchPtau(power), log);
+    a = await openArtifacts(wdir);
+  }
+  const { proveOnce } = await import('../../prover/proveOnce.ts');
+  const b = await proveOnce(a, x, 1n);
+  whole = { constraints: a.manifest.circuit.constraints, proveMs: b.timings.witnessMs + b.timings.proveMs };
+} catch (e) {
+  log(`the whole model as one circuit: ${(e as Error).message}`);
+}
+
+const md = [
+  `# Sliced proving — ${name}`,
+  '',
+  `Measured ${new Date().toISOString()} on ${machine()}; budget ${max} constraints per slice.`,
+  '',
+  '| slice | constraints | prove (witness + proof, one thread) | process RSS after (MiB) |',
+  '|---|---:|---:|---:|',
+  ...perSlice.map(
+    (s) => `| ${s.slice} | ${s.constraints.toLocaleString('en-US')} | ${s.proveMs} ms | ${s.rssMiB} |`,
+  ),
+  '',
+  `One request (all ${perSlice.length} slices, warm pool), median of ${requests}: **${Math.round(median(latency[1]!))} ms with 1 worker, ${Math.round(median(latency[2]!))} ms with 2** (ratio ${ratio.toFixed(2)}; slices of one request prove in parallel, so the ratio is bounded below by the largest slice's share of the work).`,
+  '',
+  whole
+    ? `The same model as one circuit: ${whole.constraints.toLocaleString('en-US')} constraints, proved in ${whole.proveMs} ms (one thread), against ${perSlice.reduce((s, p) => s + p.proveMs, 0)} ms for its slices one after another.`
+    : 'The same model as one circuit could not be proved here (see the log).',
+  '',
+].join('\n');
+console.log(md);
+console.error(
+  `report: ${await writeReport(`sliced-${name}`, md, { machine: machine(), max, perSlice, latency, whole })}`,
+);
+const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
+await g.curve_bn128?.terminate();
