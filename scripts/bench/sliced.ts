@@ -1,11 +1,13 @@
 /**
- * A model proved in slices (LeNet-5 on 28×28 by default, ~135k constraints): per slice its
- * constraints, prove time and the process's memory; per request the latency with 1 and with 2
- * warm pool workers (slices of one request prove in parallel), in one run; and the same model as
- * one circuit, proved once, for comparison.
- * Usage: node --import tsx scripts/bench/sliced.ts [onnx=lenet5-digits28] [maxConstraints=131008] [requests=3]
+ * A model proved in slices (by default the GRU fixture, a 2^15 circuit, cut at 8,000 constraints
+ * so that the committed 2^13 ptau sets up every slice): per slice its constraints, prove time and
+ * the process's memory; per request the latency with 1 and with 2 warm pool workers (slices of one
+ * request prove in parallel), in one run; and the same model as one circuit, proved once.
+ * Usage: node --import tsx scripts/bench/sliced.ts [fixture=gru-digits] [maxConstraints=8000] [requests=3]
+ * (lenet5-digits28 131008 cuts LeNet-5 in two, but its first slice's witness generator exceeds
+ * V8's WebAssembly function size limit: see the README's limits.)
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadQuantGraph, openArtifacts } from '../../circuits/artifacts.ts';
 import { compileModel } from '../../circuits/compile.ts';
@@ -19,8 +21,8 @@ import { proveSliced } from '../../prover/proveSliced.ts';
 import { verifySliced } from '../../verifier/verifySliced.ts';
 import { benchPtau, machine, ROOT, writeReport } from './benchLib.ts';
 
-const name = process.argv[2] ?? 'lenet5-digits28';
-const max = Number(process.argv[3] ?? 2 ** 17 - 64);
+const name = process.argv[2] ?? 'gru-digits';
+const max = Number(process.argv[3] ?? 8000);
 const requests = Number(process.argv[4] ?? 3);
 const onnx = join(ROOT, 'test', 'fixtures', 'models', `${name}.onnx`);
 const mib = () => Math.round(process.memoryUsage().rss / 2 ** 20);
@@ -28,7 +30,14 @@ const log = (m: string) => console.error(`[${new Date().toISOString().slice(11, 
 
 // 1. compile in slices, set up each with a dev ptau as large as its largest slice needs
 const dir = join(ROOT, '.zkinfer-cache', 'bench', `${name}-sliced-${max}`);
-const compiled = await compileModel(onnx, { outDir: dir, maxConstraints: max, onProgress: log });
+const calibrationFile = join(ROOT, 'test', 'fixtures', 'models', `${name}.calibration.json`);
+const calibration = existsSync(calibrationFile)
+  ? (JSON.parse(readFileSync(calibrationFile, 'utf8')) as { inputs: number[][] }).inputs.map((x) =>
+      Float64Array.from(x),
+    )
+  : undefined;
+const compileOptions = { onProgress: log, ...(calibration ? { calibration } : {}) };
+const compiled = await compileModel(onnx, { outDir: dir, maxConstraints: max, ...compileOptions });
 if (!compiled.sliced) throw new Error(`${name} fits ${max} constraints: nothing to slice`);
 let m = await openSliced(dir);
 for (const a of m.slices) {
@@ -93,7 +102,7 @@ const ratio = median(latency[2]!) / median(latency[1]!);
 let whole: { constraints: number; proveMs: number } | undefined;
 try {
   const wdir = join(ROOT, '.zkinfer-cache', 'bench', `${name}-whole`);
-  await compileModel(onnx, { outDir: wdir, maxConstraints: 2 ** 22, onProgress: log });
+  await compileModel(onnx, { outDir: wdir, maxConstraints: 2 ** 22, ...compileOptions });
   let a = await openArtifacts(wdir);
   if (!a.manifest.setup || !existsSync(a.paths.zkey)) {
     const power = requiredPower(a.manifest.circuit.constraints, a.manifest.circuit.publicInputs);
