@@ -122,7 +122,7 @@ describe('settlement exploits (each failed before the fix)', () => {
     expect(name).toBe('SignerStakeTooLow');
   }, 120_000);
 
-  it('3. a signer who challenges its own false batch still loses most of the slash; the consumer is refunded', async () => {
+  it('3. a signer who challenges its own false batch still loses all that is slashed (burned), gaining only the bounty; the consumer is refunded', async () => {
     const avs = await setUpLocalAvs(chain.url, [a]);
     const [, op2, op3] = avs.operators as [AvsClient, AvsClient, AvsClient];
     const { taskId, batch } = await falseBatch(avs, 2);

@@ -122,6 +122,7 @@ contract TaskManager is ReentrancyGuard {
     error SignerStakeTooLow(address signer, uint256 stake, uint256 required);
     error WindowNotCovered(uint64 challengeWindow, uint32 deallocationDelay);
     error StrategiesNotAscending();
+    error NoStrategies();
 
     constructor(
         IServiceManager serviceManager_,
@@ -142,7 +143,7 @@ contract TaskManager is ReentrancyGuard {
         for (uint256 i = 1; i < strategies_.length; i++) {
             if (address(strategies_[i]) <= address(strategies_[i - 1])) revert StrategiesNotAscending();
         }
-        if (strategies_.length == 0) revert StrategiesNotAscending();
+        if (strategies_.length == 0) revert NoStrategies();
         serviceManager = serviceManager_;
         allocationManager = allocationManager_;
         operatorSetId = operatorSetId_;
