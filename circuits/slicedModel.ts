@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ArtifactError } from '../protocol/errors.ts';
 import { type Artifacts, openArtifacts, requireFile } from './artifacts.ts';
 import type { QuantGraph } from './core/quantGraph.ts';
 import { quantizeInput } from './core/quantize.ts';
@@ -15,6 +16,27 @@ export interface SlicedModel {
   readonly manifest: SlicedManifest;
   readonly slices: readonly Artifacts[];
   readonly graph: QuantGraph;
+}
+
+/**
+ * A sliced model whose every slice is set up, with the named key files present (a miner needs
+ * zkey and wasm, a validator vkey): anything missing is named, with the command that makes it.
+ */
+export async function openSlicedSetUp(
+  dir: string,
+  files: readonly ('zkey' | 'wasm' | 'vkey')[],
+): Promise<SlicedModel> {
+  const m = await openSliced(dir);
+  const what = { zkey: 'proving key', wasm: 'witness generator', vkey: 'verification key' } as const;
+  for (const a of m.slices) {
+    if (!a.manifest.setup)
+      throw new ArtifactError(
+        'ARTIFACT_NOT_FOUND',
+        `${a.dir} has no keys; run zkinfer setup on ${dir} first`,
+      );
+    for (const f of files) requireFile(a.paths[f], what[f]);
+  }
+  return m;
 }
 
 export async function openSliced(dir: string): Promise<SlicedModel> {

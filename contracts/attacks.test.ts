@@ -5,6 +5,7 @@ import { inputHashOf } from '../circuits/inputHash.ts';
 import { proveOnce } from '../prover/proveOnce.ts';
 import { HASHED_MLP_DIR, holdoutInputs } from '../test/helpers/fixtures.ts';
 import { setUpModel } from '../test/helpers/provedModel.ts';
+import { revertName } from '../test/helpers/revert.ts';
 import type { AttestationBatch, AvsClient } from './avsClient.ts';
 import { type LocalAvs, setUpLocalAvs } from './localAvs.ts';
 import { type LocalChain, startHardhatNode } from './localChain.ts';
@@ -29,11 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await chain?.stop();
 });
-
-async function revertName(p: Promise<unknown>): Promise<string> {
-  const e = (await p.catch((err: unknown) => err)) as { errorName?: string; message?: string };
-  return e?.errorName ?? `not an AvsError: ${e?.message ?? 'no error at all'}`;
-}
 
 async function mine(provider: JsonRpcProvider, blocks: number): Promise<void> {
   await provider.send('hardhat_mine', [`0x${blocks.toString(16)}`]);
@@ -67,26 +63,6 @@ const stakeOf = async (avs: LocalAvs, who: AvsClient) => avs.owner.sharesOf(awai
 const tokensOf = async (avs: LocalAvs, who: string) =>
   (await avs.owner.token.getFunction('balanceOf')(who)) as bigint;
 
-/** Queues a withdrawal of `shares` of the AVS's strategy; returns EigenLayer's Withdrawal struct. */
-async function queueWithdrawal(op: AvsClient, shares: bigint) {
-  const me = await op.address();
-  const receipt = await op.send(op.delegation, 'queueWithdrawals', [
-    [{ strategies: [op.deployment.strategies[0]], depositShares: [shares], __deprecated_withdrawer: me }],
-  ]);
-  const ev = op.events(receipt).find((e) => e.name === 'SlashingWithdrawalQueued');
-  if (!ev) throw new Error('no SlashingWithdrawalQueued event');
-  const w = ev.args[1] as unknown as [string, string, string, bigint, bigint, string[], bigint[]];
-  return {
-    staker: w[0],
-    delegatedTo: w[1],
-    withdrawer: w[2],
-    nonce: w[3],
-    startBlock: w[4],
-    strategies: [...w[5]],
-    scaledShares: [...w[6]],
-  };
-}
-
 describe('settlement exploits (each failed before the fix)', () => {
   it('1. deregistering after a false attestation does not dodge the slash, nor block the challenge', async () => {
     const avs = await setUpLocalAvs(chain.url, [a]);
@@ -110,13 +86,13 @@ describe('settlement exploits (each failed before the fix)', () => {
     const [, op2, op3] = avs.operators as [AvsClient, AvsClient, AvsClient];
     // a long deadline leaves time to unbond: op2 withdraws its shares, op3 deallocates them
     const { batch } = await falseBatch(avs, 1, 200);
-    const withdrawal = await queueWithdrawal(op2, await stakeOf(avs, op2));
+    const withdrawal = await op2.queueWithdrawal(await stakeOf(avs, op2));
     await op3.send(op3.allocation, 'modifyAllocations', [
       await op3.address(),
       [{ operatorSet: op3.operatorSet(), strategies: [avs.deployment.strategies[0]], newMagnitudes: [0] }],
     ]);
     await mine(avs.provider, 22); // past the withdrawal delay and DEALLOCATION_DELAY (20 blocks)
-    await op2.send(op2.delegation, 'completeQueuedWithdrawal', [withdrawal, [avs.deployment.token], true]);
+    await op2.completeWithdrawal(withdrawal);
     expect(await tokensOf(avs, await op2.address())).toBe(10n ** 21n); // all of it back
     const name = await revertName(op3.attest(batch, await signBy(batch, [op2, op3])));
     expect(name).toBe('SignerStakeTooLow');

@@ -10,6 +10,7 @@ import { proveOnce } from '../prover/proveOnce.ts';
 import { zkinfer } from '../test/helpers/cli.ts';
 import { HASHED_MLP_DIR, holdoutInputs } from '../test/helpers/fixtures.ts';
 import { setUpModel } from '../test/helpers/provedModel.ts';
+import { revertName } from '../test/helpers/revert.ts';
 import { type AttestationBatch, type AvsClient, type AvsTask, toSolidityProof } from './avsClient.ts';
 import { compileSources, compileVerifierOf } from './compileSolidity.ts';
 import { setUpLocalAvs } from './localAvs.ts';
@@ -74,11 +75,6 @@ async function proveWithCli(
     proof: Groth16Proof;
     publicSignals: string[];
   };
-}
-
-async function revertName(p: Promise<unknown>): Promise<string> {
-  const e = (await p.catch((err: unknown) => err)) as { errorName?: string; message?: string };
-  return e.errorName ?? `not an AvsError: ${e.message}`;
 }
 
 beforeAll(async () => {

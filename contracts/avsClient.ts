@@ -30,6 +30,17 @@ export interface AttestationBatch {
   readonly resultHashes: readonly string[];
 }
 
+/** EigenLayer's Withdrawal struct, as queueWithdrawals logs it. */
+export interface QueuedWithdrawal {
+  readonly staker: string;
+  readonly delegatedTo: string;
+  readonly withdrawer: string;
+  readonly nonce: bigint;
+  readonly startBlock: bigint;
+  readonly strategies: readonly string[];
+  readonly scaledShares: readonly bigint[];
+}
+
 /** An attested batch as the chain recorded it: the signers and the stake each put behind it. */
 export interface AttestedBatch extends AttestationBatch {
   readonly signers: readonly string[];
@@ -291,6 +302,39 @@ export class AvsClient {
         { operator: me, avs: this.deployment.serviceManager, operatorSetIds: [0] },
       ]),
     );
+  }
+
+  /**
+   * Queues a withdrawal of `shares` of the AVS's first strategy (they stop counting at once and
+   * stay slashable for the core's withdrawal delay); returns EigenLayer's Withdrawal struct, which
+   * completing it needs.
+   */
+  async queueWithdrawal(shares: bigint): Promise<QueuedWithdrawal> {
+    const me = await this.address();
+    const receipt = await this.send(this.delegation, 'queueWithdrawals', [
+      [{ strategies: [this.deployment.strategies[0]], depositShares: [shares], __deprecated_withdrawer: me }],
+    ]);
+    const ev = this.events(receipt).find((e) => e.name === 'SlashingWithdrawalQueued');
+    if (!ev) throw new ZkinferError('IO', 'queueWithdrawals emitted no SlashingWithdrawalQueued');
+    const w = ev.args[1] as unknown as [string, string, string, bigint, bigint, string[], bigint[]];
+    return {
+      staker: w[0],
+      delegatedTo: w[1],
+      withdrawer: w[2],
+      nonce: w[3],
+      startBlock: w[4],
+      strategies: [...w[5]],
+      scaledShares: [...w[6]],
+    };
+  }
+
+  /** Completes a queued withdrawal once its delay has passed, in tokens (what a slash left of it). */
+  completeWithdrawal(w: QueuedWithdrawal): Promise<ContractTransactionReceipt> {
+    return this.send(this.delegation, 'completeQueuedWithdrawal', [
+      w,
+      w.strategies.map(() => this.deployment.token),
+      true,
+    ]);
   }
 
   /** An operator's delegated shares in the AVS's strategies, summed. */

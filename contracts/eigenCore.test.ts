@@ -9,6 +9,7 @@ import { proveOnce } from '../prover/proveOnce.ts';
 import { zkinfer } from '../test/helpers/cli.ts';
 import { HASHED_MLP_DIR, holdoutInputs } from '../test/helpers/fixtures.ts';
 import { setUpModel } from '../test/helpers/provedModel.ts';
+import { revertName } from '../test/helpers/revert.ts';
 import { type AttestationBatch, AvsClient, WAD } from './avsClient.ts';
 import { deployMirrorCore } from './coreDeployment.ts';
 import { devWallet, type LocalAvs, providerFor, setUpLocalAvs } from './localAvs.ts';
@@ -33,11 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await chain?.stop();
 });
-
-async function revertName(p: Promise<unknown>): Promise<string> {
-  const e = (await p.catch((err: unknown) => err)) as { errorName?: string; message?: string };
-  return e?.errorName ?? `not an AvsError: ${e?.message ?? 'no error at all'}`;
-}
 
 async function task(avs: LocalAvs, i: number, resultHash = `0x${'ab'.repeat(32)}`) {
   const block = await avs.provider.getBlockNumber();
@@ -137,17 +133,7 @@ describe('the AVS over EigenLayer core', () => {
     const { batchId, attested } = await op1.attest(batch, await signBy(batch, [op1, op2, op3]));
     const strategy = avs.deployment.strategies[0]!;
     // op2 queues a withdrawal of everything; op3 deallocates everything and leaves the set
-    const queued = await op2.send(op2.delegation, 'queueWithdrawals', [
-      [
-        {
-          strategies: [strategy],
-          depositShares: [200n * TOKEN],
-          __deprecated_withdrawer: await op2.address(),
-        },
-      ],
-    ]);
-    const w = op2.events(queued).find((e) => e.name === 'SlashingWithdrawalQueued')!
-      .args[1] as unknown as unknown[];
+    const withdrawal = await op2.queueWithdrawal(200n * TOKEN);
     await op3.send(op3.allocation, 'modifyAllocations', [
       await op3.address(),
       [{ operatorSet: op3.operatorSet(), strategies: [strategy], newMagnitudes: [0] }],
@@ -161,19 +147,10 @@ describe('the AVS over EigenLayer core', () => {
     expect(await avs.owner.sharesOf(await op3.address())).toBe(270n * TOKEN);
     // the queued withdrawal lost its tenth too: completing it pays 180 tokens, not 200
     await avs.provider.send('hardhat_mine', ['0x16']);
-    const withdrawal = {
-      staker: w[0],
-      delegatedTo: w[1],
-      withdrawer: w[2],
-      nonce: w[3],
-      startBlock: w[4],
-      strategies: [...(w[5] as string[])],
-      scaledShares: [...(w[6] as bigint[])],
-    };
     const tokens = async () =>
       (await avs.owner.token.getFunction('balanceOf')(await op2.address())) as bigint;
     const before = await tokens();
-    await op2.send(op2.delegation, 'completeQueuedWithdrawal', [withdrawal, [avs.deployment.token], true]);
+    await op2.completeWithdrawal(withdrawal);
     expect((await tokens()) - before).toBe(180n * TOKEN);
   }, 120_000);
 

@@ -3,7 +3,7 @@ import { toField } from '../circuits/core/field.ts';
 import { infer } from '../circuits/core/inference.ts';
 import type { QuantGraph } from '../circuits/core/quantGraph.ts';
 import { isSlicedDir } from '../circuits/slicedManifest.ts';
-import { openSliced, slicedModelId } from '../circuits/slicedModel.ts';
+import { openSlicedSetUp, slicedModelId } from '../circuits/slicedModel.ts';
 import { computeBinding } from '../protocol/binding.ts';
 import { ArtifactError } from '../protocol/errors.ts';
 import { type Hotkey, hotkeyFromFile, hotkeyFromUri } from '../protocol/keys.ts';
@@ -67,16 +67,7 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
   const slicedModels = new Map<string, ServedSliced>();
   for (const dir of config.models) {
     if (isSlicedDir(dir)) {
-      const sliced = await openSliced(dir);
-      for (const a of sliced.slices) {
-        if (!a.manifest.setup)
-          throw new ArtifactError(
-            'ARTIFACT_NOT_FOUND',
-            `${a.dir} has no keys; run zkinfer setup on ${dir} first`,
-          );
-        requireFile(a.paths.zkey, 'proving key');
-        requireFile(a.paths.wasm, 'witness generator');
-      }
+      const sliced = await openSlicedSetUp(dir, ['zkey', 'wasm']);
       const graphs = await Promise.all(sliced.slices.map((a) => loadQuantGraph(a)));
       slicedModels.set(slicedModelId(sliced), { sliced, graphs });
       continue;

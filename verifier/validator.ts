@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Artifacts, openArtifacts, requireFile } from '../circuits/artifacts.ts';
 import { inputHashOf } from '../circuits/inputHash.ts';
 import { isSlicedDir } from '../circuits/slicedManifest.ts';
-import { openSliced, type SlicedModel, slicedModelId } from '../circuits/slicedModel.ts';
+import { openSlicedSetUp, type SlicedModel, slicedModelId } from '../circuits/slicedModel.ts';
 import { computeBinding } from '../protocol/binding.ts';
 import { BUNDLE_FORMAT } from '../protocol/bundle.ts';
 import { CHALLENGE_PROOF_FORMAT, type ChallengeProof } from '../protocol/challengeProof.ts';
@@ -58,15 +58,7 @@ export class Validator {
     const models: Model[] = [];
     for (const dir of config.models) {
       if (isSlicedDir(dir)) {
-        const sliced = await openSliced(dir);
-        for (const a of sliced.slices) {
-          if (!a.manifest.setup)
-            throw new ArtifactError(
-              'ARTIFACT_NOT_FOUND',
-              `${a.dir} has no keys; run zkinfer setup on ${dir} first`,
-            );
-          requireFile(a.paths.vkey, 'verification key');
-        }
+        const sliced = await openSlicedSetUp(dir, ['vkey']);
         const dataset = config.challengeInputs
           ? await readDataset(config.challengeInputs, sliced.manifest.input.size)
           : [];

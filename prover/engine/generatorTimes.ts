@@ -1,4 +1,4 @@
-import { G1, G2, type GroupLayout } from './bucketMsm.ts';
+import type { GroupLayout } from './bucketMsm.ts';
 import type { CurveHeap } from './wasmCurve.ts';
 
 /**
@@ -131,5 +131,3 @@ export function generatorTimes(
     }
   }
 }
-
-export { G1, G2 };
