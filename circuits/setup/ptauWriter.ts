@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { G1, G2, type GroupLayout } from '../../prover/engine/bucketMsm.ts';
+import { bytesLE, invMod, powMod, rootOfUnity } from '../../prover/engine/frMath.ts';
 import { type FixedBase, fixedBase, generatorTimes } from '../../prover/engine/generatorTimes.ts';
 import { CurveHeap } from '../../prover/engine/wasmCurve.ts';
-import { generatorBytes, mod, powMod, Q, R, ROOT_2_28, TWO_ADICITY, writeLE } from './bn254.ts';
+import { FIELD_MODULUS as R } from '../core/field.ts';
+import { generatorBytes, mod, Q } from './bn254.ts';
 
 /**
  * A prepared Powers of Tau file computed from known secrets τ, α, β — the file snarkjs's
@@ -48,10 +50,6 @@ function pack(values: readonly bigint[]): Uint8Array {
   return out;
 }
 
-function inverse(a: bigint): bigint {
-  return powMod(a, R - 2n, R);
-}
-
 /** 1/x for every x (Montgomery's trick: one inversion); no x may be 0. */
 function batchInverse(xs: readonly bigint[]): bigint[] {
   const prefix = new Array<bigint>(xs.length);
@@ -60,7 +58,7 @@ function batchInverse(xs: readonly bigint[]): bigint[] {
     prefix[i] = acc;
     acc = (acc * xs[i]!) % R;
   }
-  let inv = inverse(acc);
+  let inv = invMod(acc);
   const out = new Array<bigint>(xs.length);
   for (let i = xs.length - 1; i >= 0; i--) {
     out[i] = (inv * prefix[i]!) % R;
@@ -72,7 +70,7 @@ function batchInverse(xs: readonly bigint[]): bigint[] {
 /** x^0, x^1, … x^(count−1), times `factor`, for indices [from, to). */
 function powers(x: bigint, factor: bigint, from: number, to: number): bigint[] {
   const out = new Array<bigint>(to - from);
-  let v = (factor * powMod(x, BigInt(from), R)) % R;
+  let v = (factor * powMod(x, BigInt(from))) % R;
   for (let i = 0; i < out.length; i++) {
     out[i] = v;
     v = (v * x) % R;
@@ -87,10 +85,10 @@ function powers(x: bigint, factor: bigint, from: number, to: number): bigint[] {
  */
 function lagrangeLevel(tau: bigint, k: number, truncated: boolean, from: number, to: number): bigint[] {
   const N = 1n << BigInt(k);
-  const omega = powMod(ROOT_2_28, 1n << BigInt(TWO_ADICITY - k), R);
-  const omegaInv = inverse(omega);
+  const omega = rootOfUnity(k);
+  const omegaInv = invMod(omega);
   const m = truncated ? N - 1n : N;
-  const tauM = powMod(tau, m, R);
+  const tauM = powMod(tau, m);
   const x: bigint[] = powers(omegaInv, tau, from, to); // ω^−j τ
   const den = batchInverse(x.map((v) => mod(N * (v - 1n), R)));
   // (ω^−j τ)^m = ω^(−jm) τ^m: ω^−jN = 1, and ω^(−j(N−1)) = ω^j
@@ -191,9 +189,7 @@ export async function writePreparedPtau(
     bytes: 4 + 32 + 4 + 4,
     write: async (w) => {
       await w.u32(32);
-      const q = new Uint8Array(32);
-      writeLE(q, 0, Q);
-      await w.bytes(q);
+      await w.bytes(bytesLE(Q));
       await w.u32(power);
       await w.u32(power);
     },

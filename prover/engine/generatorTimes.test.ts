@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generatorBytes, R, writeLE } from '../../circuits/setup/bn254.ts';
+import { FIELD_MODULUS as R } from '../../circuits/core/field.ts';
+import { generatorBytes } from '../../circuits/setup/bn254.ts';
 import { G1, G2, type GroupLayout } from './bucketMsm.ts';
+import { bytesLE } from './frMath.ts';
 import { fixedBase, generatorTimes } from './generatorTimes.ts';
 import { CurveHeap } from './wasmCurve.ts';
 
@@ -10,7 +12,7 @@ function scalars(n: number): Uint8Array {
   const special = [0n, 1n, R - 1n, 128n, 129n, 255n, 256n, 2n ** 253n, (2n ** 254n - 1n) % R];
   for (let i = 0; i < n; i++) {
     const s = i < special.length ? special[i]! : BigInt(`0x${randomBytes(32).toString('hex')}`) % R;
-    writeLE(out, i * 32, s);
+    out.set(bytesLE(s), i * 32);
   }
   return out;
 }
