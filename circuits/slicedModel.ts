@@ -56,16 +56,37 @@ export function slicedModelId(m: SlicedModel): string {
 }
 
 /**
- * Each slice's input as its circuit takes it, from one run of the reference executor over the
- * whole graph: slice 0 gets the model input; slice k the boundary slice k−1 hashes out, its
- * tensors concatenated, given as values v / 2^scale (scale 0 for several tensors), which the
- * slice's input encoding turns back into exactly v.
+ * Each slice's circuit input (the integers of its `in` signals), from one run of the reference
+ * executor over the whole graph: slice 0 gets the quantized model input; slice k the boundary
+ * slice k−1 hashes out, its tensors concatenated.
+ */
+export function sliceQuantizedInputs(m: SlicedModel, x: ArrayLike<number>): bigint[][] {
+  const q = quantizeInput(m.graph.input, x);
+  const values = runReference(m.graph, q);
+  return m.manifest.slices.map((s) => (s.input ? s.input.tensors.flatMap((t) => values[t]!) : q));
+}
+
+/**
+ * The same inputs as real values for a slice's input encoding: v / 2^scale (scale 0 for a boundary
+ * of several tensors), which the encoding turns back into exactly v; slice 0 gets x itself.
  */
 export function sliceInputs(m: SlicedModel, x: ArrayLike<number>): number[][] {
-  const values = runReference(m.graph, quantizeInput(m.graph.input, x));
-  return m.manifest.slices.map((s) => {
-    if (!s.input) return Array.from(x);
-    const b = s.input;
-    return b.tensors.flatMap((t) => values[t]!.map((v) => Number(v) / 2 ** b.scale));
+  return sliceQuantizedInputs(m, x).map((q, k) => {
+    const b = m.manifest.slices[k]!.input;
+    return b ? q.map((v) => Number(v) / 2 ** b.scale) : Array.from(x);
   });
+}
+
+const vkeys = new WeakMap<SlicedModel, Promise<unknown[]>>();
+
+/** The slices' verification keys, read once per opened model (a validator verifies many answers). */
+export function sliceVkeys(m: SlicedModel): Promise<unknown[]> {
+  let keys = vkeys.get(m);
+  if (!keys) {
+    keys = Promise.all(
+      m.slices.map(async (a) => JSON.parse(await readFile(a.paths.vkey, 'utf8')) as unknown),
+    );
+    vkeys.set(m, keys);
+  }
+  return keys;
 }

@@ -77,6 +77,20 @@ async function proveWithCli(
   };
 }
 
+/** `zkinfer audit task` as an auditor runs it, with the model's key from the artifacts unless told. */
+function auditTaskCli(taskId: string, deploymentFile: string, ...key: string[]) {
+  return zkinfer(
+    'audit',
+    'task',
+    taskId,
+    '--rpc',
+    chain.url,
+    '--deployment',
+    deploymentFile,
+    ...(key.length > 0 ? key : ['--artifacts', a.dir]),
+  );
+}
+
 beforeAll(async () => {
   a = await setUpModel('mlp-digits', HASHED_MLP_DIR); // 3 public signals: outputHash, inputHash, binding
   modelId = a.manifest.setup!.modelId;
@@ -157,34 +171,14 @@ describe('AVS contracts on a real local node', () => {
     await ops[1]!.submitProven(taskId, task, bundle.proof, bundle.publicSignals);
     const deploymentFile = join(dir, 'deployment.json');
     await writeFile(deploymentFile, JSON.stringify(owner.deployment));
-    const ok = await zkinfer(
-      'audit',
-      'task',
-      String(taskId),
-      '--rpc',
-      chain.url,
-      '--deployment',
-      deploymentFile,
-      '--artifacts',
-      a.dir,
-    );
+    const ok = await auditTaskCli(String(taskId), deploymentFile);
     expect(ok.stdout).toMatch(/task audit passed/);
     expect(ok.code).toBe(0);
     const otherKey = join(dir, 'other-vkey.json');
     const vk = JSON.parse(await readFile(a.paths.vkey, 'utf8')) as { IC: string[][] };
     vk.IC = [vk.IC[0]!, vk.IC[2]!, vk.IC[1]!, ...vk.IC.slice(3)]; // well-formed, but another key
     await writeFile(otherKey, JSON.stringify(vk));
-    const bad = await zkinfer(
-      'audit',
-      'task',
-      String(taskId),
-      '--rpc',
-      chain.url,
-      '--deployment',
-      deploymentFile,
-      '--vkey',
-      otherKey,
-    );
+    const bad = await auditTaskCli(String(taskId), deploymentFile, '--vkey', otherKey);
     expect(bad.code).toBe(2);
     expect(bad.stdout).toMatch(/FAIL vkey hashes to the registered vkHash/);
     expect(bad.stdout).toMatch(/FAIL Groth16 proof verifies off-chain/);
@@ -207,17 +201,7 @@ describe('AVS contracts on a real local node', () => {
     ]);
     const block = await provider.getBlockNumber();
     const fakeTask = await owner.createTask(fakeModel.slice(2), 1n, BigInt(block + 50), 1n);
-    const caught = await zkinfer(
-      'audit',
-      'task',
-      String(fakeTask.taskId),
-      '--rpc',
-      chain.url,
-      '--deployment',
-      deploymentFile,
-      '--artifacts',
-      a.dir,
-    );
+    const caught = await auditTaskCli(String(fakeTask.taskId), deploymentFile);
     expect(caught.code).toBe(2);
     expect(caught.stdout).toMatch(/ok {3}vkey hashes to the registered vkHash/);
     expect(caught.stdout).toMatch(/FAIL the registered verifier's code is this vkey's verifier/);
@@ -233,17 +217,7 @@ describe('AVS contracts on a real local node', () => {
     const { batchId, attested: recorded } = await ops[0]!.attest(batch, sigs);
     await mine(11);
     await ops[0]!.finalize(batchId, recorded);
-    const attested = await zkinfer(
-      'audit',
-      'task',
-      String(attestedTask.taskId),
-      '--rpc',
-      chain.url,
-      '--deployment',
-      deploymentFile,
-      '--artifacts',
-      a.dir,
-    );
+    const attested = await auditTaskCli(String(attestedTask.taskId), deploymentFile);
     expect(attested.code).toBe(2);
     expect(attested.stdout).toMatch(/FAIL status Finalized: attested, not proven/);
     expect(attested.stdout).toMatch(/task audit: attested, not proven/);
@@ -463,17 +437,7 @@ contract OperatorWallet {
     const dir = await mkdtemp(join(tmpdir(), 'zkinfer-wallet-'));
     const deploymentFile = join(dir, 'deployment.json');
     await writeFile(deploymentFile, JSON.stringify(d));
-    const audit = await zkinfer(
-      'audit',
-      'task',
-      String(taskId),
-      '--rpc',
-      chain.url,
-      '--deployment',
-      deploymentFile,
-      '--artifacts',
-      a.dir,
-    );
+    const audit = await auditTaskCli(String(taskId), deploymentFile);
     expect(audit.stdout).toContain(`prover ${wallet}`);
     expect(audit.stdout).toMatch(/task audit passed/);
     expect(audit.code).toBe(0);

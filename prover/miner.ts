@@ -69,7 +69,8 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
     if (isSlicedDir(dir)) {
       const sliced = await openSlicedSetUp(dir, ['zkey', 'wasm']);
       const graphs = await Promise.all(sliced.slices.map((a) => loadQuantGraph(a)));
-      slicedModels.set(slicedModelId(sliced), { sliced, graphs });
+      const modelId = slicedModelId(sliced);
+      slicedModels.set(modelId, { modelId, sliced, graphs });
       continue;
     }
     const artifacts = await openArtifacts(dir);

@@ -1,12 +1,14 @@
 import { toField } from '../circuits/core/field.ts';
 import { infer } from '../circuits/core/inference.ts';
 import type { QuantGraph } from '../circuits/core/quantGraph.ts';
-import { type SlicedModel, slicedModelId, sliceInputs } from '../circuits/slicedModel.ts';
+import { type SlicedModel, sliceQuantizedInputs } from '../circuits/slicedModel.ts';
 import type { ProveInferenceResponse } from '../protocol/synapses.ts';
 import type { ProvingPool } from './pool/provingPool.ts';
 
 /** A sliced model as a miner serves it: the model and each slice's quantized graph. */
 export interface ServedSliced {
+  /** slicedModelId(sliced), the id it is served under. */
+  readonly modelId: string;
   readonly sliced: SlicedModel;
   readonly graphs: readonly QuantGraph[];
 }
@@ -23,8 +25,15 @@ export async function proveSlicedAnswer(
   binding: bigint,
   options: { deadlineMs: number; signal?: AbortSignal },
 ): Promise<{ body: ProveInferenceResponse; ms: number }> {
-  const inputs = sliceInputs(m.sliced, input);
-  const runs = m.graphs.map((g, k) => infer(g, inputs[k]!));
+  // one reference run gives every slice's circuit input; only the last slice is run again, for
+  // the outputs and class the answer reports
+  const inputs = sliceQuantizedInputs(m.sliced, input);
+  const last = m.graphs.length - 1;
+  const lastInput = m.sliced.manifest.slices[last]!.input!;
+  const lastRun = infer(
+    m.graphs[last]!,
+    inputs[last]!.map((v) => Number(v) / 2 ** lastInput.scale),
+  );
   const results = await Promise.all(
     m.sliced.slices.map((a, k) =>
       pool.prove(
@@ -32,7 +41,7 @@ export async function proveSlicedAnswer(
           wasmPath: a.paths.wasm,
           zkeyPath: a.paths.zkey,
           circuitInput: {
-            in: runs[k]!.quantizedInput.map((v) => toField(v).toString()),
+            in: inputs[k]!.map((v) => toField(v).toString()),
             binding: binding.toString(),
           },
         },
@@ -40,21 +49,20 @@ export async function proveSlicedAnswer(
       ),
     ),
   );
-  const last = results[results.length - 1]!;
-  const lastRun = runs[runs.length - 1]!;
+  const lastProof = results[last]!;
   // the request's latency: the slowest slice, queue included
   const ms = Math.max(...results.map((r) => r.timings.queueMs + r.timings.witnessMs + r.timings.proveMs));
   return {
     ms,
     body: {
-      modelId: slicedModelId(m.sliced),
+      modelId: m.modelId,
       slices: results.map((r, k) => ({
         modelId: m.sliced.slices[k]!.manifest.setup!.modelId,
         proof: r.proof,
         publicSignals: r.publicSignals,
       })),
-      proof: last.proof,
-      publicSignals: last.publicSignals,
+      proof: lastProof.proof,
+      publicSignals: lastProof.publicSignals,
       outputs: lastRun.outputs,
       predictedClass: lastRun.predictedClass,
       timings: {

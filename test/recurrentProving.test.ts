@@ -19,7 +19,7 @@ import {
 
 // The slow run: the LSTM and GRU fixtures (2^15 circuits) set up, proved through the CLI and through
 // a real miner and validator. They need a prepared ptau of at least 2^15 (`zkinfer ptau dev --power
-// 16 --out .zkinfer-cache/ptau/dev-pot16.ptau` makes one in about a minute, or ZKINFER_PTAU names
+// 16 --out .zkinfer-cache/ptau/dev-pot16.ptau` makes one in ~33 s (scripts/bench/reports/ptau-dev.md), or ZKINFER_PTAU names
 // one); `npm test` leaves them out because their setups and proofs take minutes the suite's budget
 // does not have. Their compilation, faithfulness and witnesses run in every `npm test`
 // (test/nonlinear.test.ts).

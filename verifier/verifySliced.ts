@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { infer } from '../circuits/core/inference.ts';
 import { inputHashOf } from '../circuits/inputHash.ts';
-import type { SlicedModel } from '../circuits/slicedModel.ts';
+import { type SlicedModel, sliceVkeys } from '../circuits/slicedModel.ts';
 import type { ProofBundle } from '../protocol/bundle.ts';
 import { SLICED_BUNDLE_FORMAT, type SlicedBundle } from '../protocol/slicedBundle.ts';
 import { checkBundleFields } from './bundleFields.ts';
@@ -86,10 +85,9 @@ export async function verifySliced(
         `slice 0 proves from input hash ${first[first.length - 2]}, the input hashes to ${want}`,
       );
   }
+  const vkeys = await sliceVkeys(m);
   for (let k = 0; k < n; k++) {
-    const a = m.slices[k]!;
-    const vkey = JSON.parse(await readFile(a.paths.vkey, 'utf8')) as unknown;
-    const v = await verifyProof(vkey, slices[k]!.publicSignals, slices[k]!.proof);
+    const v = await verifyProof(vkeys[k], slices[k]!.publicSignals, slices[k]!.proof);
     if (!v.ok) return fail(v.reason, `slice ${k}: ${v.detail}`);
   }
   const last = slices[n - 1]!;

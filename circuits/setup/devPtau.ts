@@ -19,7 +19,7 @@ export const DEV_PTAU_WARNING =
 /**
  * Makes a development Powers of Tau, prepared for phase 2, from fresh random τ, α, β computed
  * directly (ptauWriter.ts): the file snarkjs's ceremony steps would produce for those secrets,
- * in about a minute at 2^16 on 2 cores instead of half an hour.
+ * in 33 s at 2^16 on 2 cores (scripts/bench/reports/ptau-dev.md) instead of half an hour.
  */
 export async function makeDevPtau(
   power: number,

@@ -306,7 +306,28 @@ contract MirrorAllocationManager is IAllocationManager {
     /// the allocation in force now less any deallocation that takes effect by futureBlock (pending
     /// increases are not counted). Zero for an operator the set can no longer slash.
     function getMinimumSlashableStake(OperatorSet memory set, address[] memory operators, IStrategy[] memory strategies, uint32 futureBlock)
-        public
+        external
+        view
+        returns (uint256[][] memory stake)
+    {
+        stake = _minimumAllocatedStake(set, operators, strategies, futureBlock);
+        for (uint256 i = 0; i < operators.length; i++) {
+            if (isOperatorSlashable(operators[i], set)) continue;
+            for (uint256 j = 0; j < strategies.length; j++) stake[i][j] = 0;
+        }
+    }
+
+    /// The stake allocated now, whether or not the set can still slash it.
+    function getAllocatedStake(OperatorSet memory set, address[] memory operators, IStrategy[] memory strategies)
+        external
+        view
+        returns (uint256[][] memory)
+    {
+        return _minimumAllocatedStake(set, operators, strategies, uint32(block.number));
+    }
+
+    function _minimumAllocatedStake(OperatorSet memory set, address[] memory operators, IStrategy[] memory strategies, uint32 futureBlock)
+        private
         view
         returns (uint256[][] memory stake)
     {
@@ -314,7 +335,6 @@ contract MirrorAllocationManager is IAllocationManager {
         bytes32 key = _key(set);
         for (uint256 i = 0; i < operators.length; i++) {
             stake[i] = new uint256[](strategies.length);
-            if (!isOperatorSlashable(operators[i], set)) continue;
             uint256[] memory shares = delegation.getOperatorShares(operators[i], strategies);
             for (uint256 j = 0; j < strategies.length; j++) {
                 Allocation memory a = _settled(operators[i], key, strategies[j]);
@@ -322,23 +342,6 @@ contract MirrorAllocationManager is IAllocationManager {
                 if (a.pendingDiff < 0 && a.effectBlock <= futureBlock) mag -= uint256(uint128(-a.pendingDiff));
                 uint64 maxMag = getMaxMagnitude(operators[i], strategies[j]);
                 if (maxMag > 0) stake[i][j] = (shares[j] * mag) / maxMag;
-            }
-        }
-    }
-
-    function getAllocatedStake(OperatorSet memory set, address[] memory operators, IStrategy[] memory strategies)
-        external
-        view
-        returns (uint256[][] memory stake)
-    {
-        stake = new uint256[][](operators.length);
-        bytes32 key = _key(set);
-        for (uint256 i = 0; i < operators.length; i++) {
-            stake[i] = new uint256[](strategies.length);
-            uint256[] memory shares = delegation.getOperatorShares(operators[i], strategies);
-            for (uint256 j = 0; j < strategies.length; j++) {
-                uint64 maxMag = getMaxMagnitude(operators[i], strategies[j]);
-                if (maxMag > 0) stake[i][j] = (shares[j] * _settled(operators[i], key, strategies[j]).currentMagnitude) / maxMag;
             }
         }
     }

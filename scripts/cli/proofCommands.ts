@@ -31,7 +31,7 @@ export function registerProofCommands(program: Command, io: Io, setExit: (code: 
   ptau
     .command('dev')
     .description(
-      'make an INSECURE development ptau, prepared for phase 2, from random secrets computed locally (about a minute at 2^16)',
+      'make an INSECURE development ptau, prepared for phase 2, from random secrets computed locally (33 s at 2^16 on 2 cores)',
     )
     .requiredOption('--power <n>', 'the ptau supports 2^n constraints')
     .requiredOption('--out <file>', 'the .ptau file to write (a .json record is written beside it)')
@@ -259,16 +259,15 @@ async function verifyCommand(
   publicPath: string | undefined,
   opts: { vkey?: string; artifacts?: string; input?: string; binding?: string },
 ): Promise<VerifyResult> {
+  const first = await readJson(proofPath);
   if (opts.artifacts && isSlicedDir(opts.artifacts)) {
-    const read = await readJson(proofPath);
-    if (!read.ok) return { ok: false, reason: 'malformed', detail: read.why };
-    return verifySlicedCommand(read.value, opts.artifacts, {
+    if (!first.ok) return { ok: false, reason: 'malformed', detail: first.why };
+    return verifySlicedCommand(first.value, opts.artifacts, {
       ...(opts.input ? { input: opts.input } : {}),
       ...(opts.binding !== undefined ? { binding: parseBinding(opts.binding) } : {}),
     });
   }
-  const peek = await readJson(proofPath);
-  if (peek.ok && (peek.value as { format?: unknown } | null)?.format === SLICED_BUNDLE_FORMAT)
+  if (first.ok && (first.value as { format?: unknown } | null)?.format === SLICED_BUNDLE_FORMAT)
     throw new InvalidInputError(
       `${proofPath} holds a sliced model's proofs: give the sliced model's directory with --artifacts <dir>`,
       'INVALID_OPTION',
@@ -283,7 +282,6 @@ async function verifyCommand(
   if (!existsSync(vkeyPath)) throw new ZkinferError('IO', `verification key not found: ${vkeyPath}`);
   const vkeyJson = await readJson(vkeyPath);
   if (!vkeyJson.ok) throw new InvalidInputError(vkeyJson.why);
-  const first = await readJson(proofPath);
   if (!first.ok) return { ok: false, reason: 'malformed', detail: first.why };
   let proof: unknown;
   let signals: unknown;
