@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { HEADERS } from './headers.ts';
 import type { Hotkey } from './keys.ts';
-import { bodyHash, signingMessage } from './signing.ts';
+import { answerSigningMessage, bodyHash, signingMessage, verifySignature } from './signing.ts';
 
 /** Why a call produced no usable answer: transport failures are kept apart from bad answers. */
-export type CallFailure = 'timeout' | 'connection' | 'http' | 'malformed';
+export type CallFailure = 'timeout' | 'connection' | 'http' | 'malformed' | 'signature';
 
 export type CallResult<T> =
   | { readonly ok: true; readonly status: 200; readonly body: T; readonly latencyMs: number }
@@ -90,7 +90,7 @@ export async function callAxon<T>(
       latencyMs: latency(),
     };
   }
-  let raw: string;
+  let bytes: Buffer;
   try {
     const read = await readCapped(response, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     if (read === undefined) {
@@ -102,11 +102,28 @@ export async function callAxon<T>(
         latencyMs: latency(),
       };
     }
-    raw = read;
+    bytes = read;
   } catch (cause) {
     // a body that stalls or breaks off is a transport failure, whatever stage it hits
     return { ok: false, ...transportFailure(cause), latencyMs: latency() };
   }
+  const unsigned = await answerSignatureProblem(response.headers, bytes, {
+    nonce,
+    dendriteHotkey: options.hotkey.ss58,
+    axonHotkey: options.axonHotkey,
+    uuid,
+  });
+  if (unsigned) {
+    // whoever altered the answer, it was not the miner's: a transport failure, not a cheat
+    return {
+      ok: false,
+      failure: 'signature',
+      status: response.status,
+      detail: unsigned,
+      latencyMs: latency(),
+    };
+  }
+  const raw = bytes.toString('utf8');
   let payload: unknown;
   try {
     payload = raw ? JSON.parse(raw) : undefined;
@@ -136,14 +153,35 @@ function transportFailure(cause: unknown): { failure: 'timeout' | 'connection'; 
   return { failure: isTimeout ? 'timeout' : 'connection', detail: e.cause?.code ?? e.message };
 }
 
-/** The body as text, or undefined once it passes `max` bytes (the rest is never read). */
-async function readCapped(response: Response, max: number): Promise<string | undefined> {
+/**
+ * Checks the axon's signature over its answer, when it sent one: the body hash must be the body's,
+ * the nonce the request's, and the signature the axon hotkey's. Returns what is wrong, or null.
+ */
+async function answerSignatureProblem(
+  headers: Headers,
+  body: Buffer,
+  request: { nonce: string; dendriteHotkey: string; axonHotkey: string; uuid: string },
+): Promise<string | null> {
+  const signature = headers.get(HEADERS.axonSignature);
+  if (signature === null) return null;
+  const hash = bodyHash(body);
+  if (headers.get(HEADERS.bodyHash) !== hash) return 'the answer does not match its computed_body_hash';
+  if (headers.get(HEADERS.axonNonce) !== request.nonce)
+    return `the answer is signed for nonce ${headers.get(HEADERS.axonNonce)}, not this request's`;
+  const message = answerSigningMessage({ ...request, bodyHash: hash });
+  if (!(await verifySignature(message, signature, request.axonHotkey)))
+    return "the answer's signature does not verify for the miner's hotkey";
+  return null;
+}
+
+/** The body's bytes, or undefined once it passes `max` bytes (the rest is never read). */
+async function readCapped(response: Response, max: number): Promise<Buffer | undefined> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (declared > max) {
     await response.body?.cancel().catch(() => {});
     return undefined;
   }
-  if (!response.body) return '';
+  if (!response.body) return Buffer.alloc(0);
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -157,5 +195,5 @@ async function readCapped(response: Response, max: number): Promise<string | und
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

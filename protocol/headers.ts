@@ -1,9 +1,9 @@
 import type { SignedFields } from './signing.ts';
 
-/** Bittensor axon/dendrite header names (lower-case, as HTTP delivers them). */
 /** No request waits longer than an hour; larger values would overflow Node's timers. */
 export const MAX_TIMEOUT_SECONDS = 3600;
 
+/** Bittensor axon/dendrite header names (lower-case, as HTTP delivers them). */
 export const HEADERS = Object.freeze({
   name: 'name',
   timeout: 'timeout',
@@ -14,6 +14,9 @@ export const HEADERS = Object.freeze({
   dendriteSignature: 'bt_header_dendrite_signature',
   dendriteVersion: 'bt_header_dendrite_version',
   axonHotkey: 'bt_header_axon_hotkey',
+  /** On answers: the request's nonce, which the axon's signature covers. */
+  axonNonce: 'bt_header_axon_nonce',
+  axonSignature: 'bt_header_axon_signature',
 });
 
 export interface DendriteHeaders extends SignedFields {

@@ -81,18 +81,44 @@ describe('hotkeys from files', () => {
 });
 
 describe('NonceGuard', () => {
-  it('accepts strictly increasing nonces per hotkey and uuid; refuses replays, stale and future ones', () => {
-    let now = 1_000_000_000_000n;
-    const g = new NonceGuard(10_000n, () => now);
-    expect(g.check('a', 'u', now).ok).toBe(true);
-    expect(g.check('a', 'u', now)).toMatchObject({ ok: false, reason: expect.stringMatching(/replay/) });
-    expect(g.check('a', 'u', now - 1n).ok).toBe(false);
-    expect(g.check('a', 'v', now).ok).toBe(true); // another uuid
-    expect(g.check('b', 'u', now).ok).toBe(true); // another hotkey
-    expect(g.check('a', 'u', now - 20_000n)).toMatchObject({ reason: 'nonce is too old' });
-    expect(g.check('a', 'u', now + 20_000n)).toMatchObject({ reason: 'nonce is in the future' });
-    now += 50_000n;
-    expect(g.check('a', 'u', now).ok).toBe(true);
+  const S = 1_000_000_000n; // one second in ns
+  it('accepts strictly increasing nonces per hotkey and uuid; refuses replays and future ones', () => {
+    let now = 1_000_000n * S;
+    const g = new NonceGuard(() => now);
+    expect(g.check('a', 'u', now, 12).ok).toBe(true);
+    expect(g.check('a', 'u', now, 12)).toMatchObject({ ok: false, reason: expect.stringMatching(/replay/) });
+    expect(g.check('a', 'u', now - 1n, 12).ok).toBe(false);
+    expect(g.check('a', 'v', now, 12).ok).toBe(true); // another uuid
+    expect(g.check('b', 'u', now, 12).ok).toBe(true); // another hotkey
+    expect(g.check('a', 'u', now + 61n * S, 12)).toMatchObject({ reason: 'nonce is in the future' });
+    now += 5n * S;
+    expect(g.check('a', 'u', now, 12).ok).toBe(true);
+  });
+
+  it('bounds the past as the SDK does: allowed delta (4 s) plus the request timeout', () => {
+    const now = 1_000_000n * S;
+    const g = new NonceGuard(() => now);
+    expect(g.check('a', 'u1', now - 15n * S, 12).ok).toBe(true); // 15 s < 4 + 12
+    expect(g.check('a', 'u2', now - 17n * S, 12)).toMatchObject({ reason: 'nonce is older than 16 s' });
+    expect(g.check('a', 'u3', now - 17n * S, 60).ok).toBe(true); // a longer timeout, a longer window
+  });
+
+  it('remembers a nonce as long as any timeout could make it acceptable, so an unsigned timeout cannot reopen it', () => {
+    let now = 1_000_000n * S;
+    const g = new NonceGuard(() => now);
+    const nonce = now;
+    expect(g.check('a', 'u', nonce, 1).ok).toBe(true);
+    now += 3000n * S; // well past this request's own window, within the longest one
+    expect(g.check('x', 'y', now, 1).ok).toBe(true); // triggers a sweep
+    expect(g.check('a', 'u', nonce, 3600)).toMatchObject({ reason: expect.stringMatching(/replay/) });
+  });
+
+  it('keeps at most maxEntries, forgetting the least recently used', () => {
+    const now = 1_000_000n * S;
+    const g = new NonceGuard(() => now, 100);
+    for (let i = 0; i < 1000; i++) expect(g.check(`k${i}`, 'u', now, 12).ok).toBe(true);
+    expect(g.size).toBeLessThanOrEqual(100);
+    expect(g.check('k999', 'u', now, 12).ok).toBe(false); // the newest are remembered
   });
 });
 
@@ -105,6 +131,16 @@ describe('RateLimiter', () => {
     t += 20_000;
     expect(r.take('k')).toBe(true);
     expect(r.take('k')).toBe(false);
+  });
+
+  it('stays bounded under many keys and keeps a drained key drained while it is recent', () => {
+    const t = 0;
+    const r = new RateLimiter(2, () => t, 50);
+    expect([r.take('hot'), r.take('hot'), r.take('hot')]).toEqual([true, true, false]);
+    for (let i = 0; i < 40; i++) r.take(`k${i}`);
+    expect(r.take('hot')).toBe(false); // still drained: full buckets were dropped, not this one
+    for (let i = 0; i < 10_000; i++) r.take(`flood${i}`);
+    expect(r.size).toBeLessThanOrEqual(50);
   });
 });
 

@@ -20,6 +20,16 @@ export function signingMessage(f: SignedFields): string {
   return `${f.nonce}.${f.dendriteHotkey}.${f.axonHotkey}.${f.uuid}.${f.bodyHash}`;
 }
 
+/**
+ * The message an axon signs over its answer: the request's nonce, both hotkeys and uuid, and the
+ * sha3-256 of the answer's body. The "answer." prefix keeps it from ever reading as a request
+ * message; the request's nonce ties the answer to that one request (a signed answer replayed for
+ * another request fails).
+ */
+export function answerSigningMessage(f: SignedFields): string {
+  return `answer.${signingMessage(f)}`;
+}
+
 /** sr25519 verification. An empty or malformed signature never passes (unlike the Python SDK's empty case). */
 export async function verifySignature(message: string, signature: string, ss58: string): Promise<boolean> {
   if (!/^0x[0-9a-fA-F]{128}$/.test(signature) || ss58.length === 0) return false;

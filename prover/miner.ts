@@ -8,6 +8,7 @@ import { computeBinding } from '../protocol/binding.ts';
 import { ArtifactError } from '../protocol/errors.ts';
 import { type Hotkey, hotkeyFromFile, hotkeyFromUri } from '../protocol/keys.ts';
 import { Metrics } from '../protocol/metrics.ts';
+import { SDK_SYNAPSES } from '../protocol/sdkSynapse.ts';
 import {
   type CapacityResponse,
   type ProveInferenceResponse,
@@ -144,6 +145,8 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
     host: config.host,
     port: config.port,
     hotkey: hotkey.ss58,
+    sign: (message) => hotkey.sign(message),
+    sdkSynapses: SDK_SYNAPSES,
     maxBodyBytes: config.maxBodyBytes,
     rateLimitPerMinute: config.rateLimitPerMinute,
     blacklist: async (caller) => {
