@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Artifacts } from '../circuits/artifacts.ts';
@@ -5,6 +6,8 @@ import { inputHashOf } from '../circuits/inputHash.ts';
 import { computeBinding } from '../protocol/binding.ts';
 import { callAxon, nextNonce } from '../protocol/dendrite.ts';
 import { type Hotkey, hotkeyFromUri } from '../protocol/keys.ts';
+import { buildSdkRequest, SDK_SYNAPSES } from '../protocol/sdkSynapse.ts';
+import { answerSigningMessage, bodyHash, verifySignature } from '../protocol/signing.ts';
 import type { CapacityResponse, ProveInferenceResponse } from '../protocol/synapses.ts';
 import { type MinerProcess, startMinerProcess } from '../prover/minerProcess.ts';
 import { verifyProof } from '../verifier/verifyProof.ts';
@@ -76,6 +79,55 @@ describe('miner axon (a real process on 127.0.0.1)', () => {
     };
     expect(await verifyProof(vkey, r.body.publicSignals, r.body.proof, expect_)).toEqual({ ok: true });
     expect(r.body.timings.proveMs).toBeGreaterThan(0);
+  });
+
+  it('serves a request built byte for byte as the Python SDK builds it: 200, a proof that verifies, a signed answer', async () => {
+    const req = request(7);
+    const sdk = (values: Record<string, unknown>) =>
+      buildSdkRequest({
+        spec: SDK_SYNAPSES['ProveInference']!,
+        values,
+        timeoutSeconds: 30,
+        dendrite: { ip: '127.0.0.1', version: 920, hotkey: validator.ss58 },
+        axon: { ip: '127.0.0.1', port: Number(new URL(miner.url).port), hotkey: miner.hotkey },
+        nonce: nextNonce(),
+        uuid: randomUUID(),
+        sign: (m) => validator.sign(m),
+      });
+    const { body, headers } = sdk(req);
+    const res = await fetch(`${miner.url}/ProveInference`, { method: 'POST', headers, body });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    const answer = JSON.parse(text) as ProveInferenceResponse & Record<string, unknown>;
+    // the synapse comes back whole, answer fields filled in, as the SDK's dendrite rebuilds it
+    expect(answer).toMatchObject({ name: 'ProveInference', modelId: req.modelId, input: req.input });
+    const n = answer.publicSignals.length;
+    const expect_ = {
+      binding: { index: n - 1, value: await computeBinding(req.binding) },
+      inputHash: { index: n - 2, value: await inputHashOf(req.input, a.manifest.input) },
+    };
+    expect(await verifyProof(vkey, answer.publicSignals, answer.proof, expect_)).toEqual({ ok: true });
+    const signed = answerSigningMessage({
+      nonce: headers['bt_header_dendrite_nonce']!,
+      dendriteHotkey: validator.ss58,
+      axonHotkey: miner.hotkey,
+      uuid: headers['bt_header_dendrite_uuid']!,
+      bodyHash: bodyHash(text),
+    });
+    expect(await verifySignature(signed, res.headers.get('bt_header_axon_signature')!, miner.hotkey)).toBe(
+      true,
+    );
+    // the signature covers the input: an input changed after signing is refused
+    const forged = sdk(req);
+    const edited = forged.body.replace(/"input": \[[^,]+,/, '"input": [0.75,');
+    expect(edited).not.toBe(forged.body);
+    const refused = await fetch(`${miner.url}/ProveInference`, {
+      method: 'POST',
+      headers: { ...forged.headers, 'content-length': String(Buffer.byteLength(edited)) },
+      body: edited,
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ error: 'computed_body_hash does not match the body' });
   });
 
   it('401: a bad signature, an empty one, one made for another axon, and a replayed nonce', async () => {
