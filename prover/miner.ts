@@ -220,6 +220,8 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
         const deadline = {
           deadlineMs: Math.min(req.deadlineMs, ctx.timeoutSeconds * 1000),
           signal: ctx.signal,
+          // the SDK's priority: the caller's stake (0 without a metagraph, so nobody displaces anyone)
+          priority: metagraph?.neurons.get(ctx.callerHotkey)?.stake ?? 0,
         };
         if (sliced) {
           try {

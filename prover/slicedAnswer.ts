@@ -3,7 +3,7 @@ import { infer } from '../circuits/core/inference.ts';
 import type { QuantGraph } from '../circuits/core/quantGraph.ts';
 import { type SlicedModel, sliceQuantizedInputs } from '../circuits/slicedModel.ts';
 import type { ProveInferenceResponse } from '../protocol/synapses.ts';
-import type { ProvingPool } from './pool/provingPool.ts';
+import type { ProveOptions, ProvingPool } from './pool/provingPool.ts';
 
 /** A sliced model as a miner serves it: the model and each slice's quantized graph. */
 export interface ServedSliced {
@@ -23,7 +23,7 @@ export async function proveSlicedAnswer(
   m: ServedSliced,
   input: readonly number[],
   binding: bigint,
-  options: { deadlineMs: number; signal?: AbortSignal },
+  options: ProveOptions,
 ): Promise<{ body: ProveInferenceResponse; ms: number }> {
   // one reference run gives every slice's circuit input; only the last slice is run again, for
   // the outputs and class the answer reports

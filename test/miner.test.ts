@@ -223,29 +223,37 @@ describe('miner axon (a real process on 127.0.0.1)', () => {
 });
 
 describe('miner axon with a known metagraph', () => {
-  it('refuses callers that are unregistered or lack a validator permit (403), serves permitted validators', async () => {
+  it('serves permitted validators, refuses the rest (403); under a full queue, more stake displaces less', async () => {
     const { LocalSubtensor } = await import('../subnet/localSubtensor.ts');
     const { mkdtemp } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const state = join(await mkdtemp(join(tmpdir(), 'zkinfer-mg-')), 'chain.json');
-    const chain = LocalSubtensor.open(state, { tempo: 2, maxAllowedValidators: 1 });
-    const permitted = await hotkeyFromUri('//Permitted');
+    const chain = LocalSubtensor.open(state, { tempo: 2, maxAllowedValidators: 2 });
+    const rich = await hotkeyFromUri('//Permitted');
+    const modest = await hotkeyFromUri('//Modest');
     const noPermit = await hotkeyFromUri('//NoPermit');
-    chain.register(permitted.ss58, 1000);
+    chain.register(rich.ss58, 1000);
+    chain.register(modest.ss58, 100);
     chain.register(noPermit.ss58, 1);
-    chain.advance(2); // the epoch grants the single permit to the largest stake
+    chain.advance(2); // the epoch grants the two permits to the largest stakes
     const m = await startMinerProcess({
       hotkey: { uri: '//MetagraphMiner' },
       models: [a.dir],
       workers: 1,
+      maxQueue: 2,
       subtensorState: state,
       minValidatorStake: 10,
     });
     try {
-      const as = (hotkey: typeof permitted) =>
-        callAxon(m.url, 'Capacity', {}, { hotkey, axonHotkey: m.hotkey, timeoutMs: 10_000 });
-      expect((await as(permitted)).status).toBe(200);
+      const as = (hotkey: Hotkey) =>
+        callAxon<CapacityResponse>(
+          m.url,
+          'Capacity',
+          {},
+          { hotkey, axonHotkey: m.hotkey, timeoutMs: 10_000 },
+        );
+      expect((await as(rich)).status).toBe(200);
       expect(await as(noPermit)).toMatchObject({
         status: 403,
         detail: expect.stringMatching(/no validator permit/),
@@ -254,6 +262,34 @@ describe('miner axon with a known metagraph', () => {
         status: 403,
         detail: expect.stringMatching(/not registered/),
       });
+
+      const prove = (hotkey: Hotkey, i: number) =>
+        callAxon<ProveInferenceResponse>(
+          m.url,
+          'ProveInference',
+          {
+            ...request(i),
+            binding: { nonce: String(5000 + i), validatorHotkey: hotkey.ss58, minerHotkey: m.hotkey },
+          },
+          { hotkey, axonHotkey: m.hotkey, timeoutMs: 60_000 },
+        );
+      // the modest validator fills the worker and the queue (1 running, 2 waiting, the rest refused)
+      const modestCalls = [0, 1, 2, 3, 4].map((i) => prove(modest, i));
+      for (let i = 0; i < 200; i++) {
+        const c = await as(rich);
+        if (c.ok && c.body.queueDepth === 2) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const richAnswer = await prove(rich, 9);
+      const modestAnswers = await Promise.all(modestCalls);
+      expect(richAnswer.ok).toBe(true);
+      const detail = (r: (typeof modestAnswers)[number]) => (r.ok ? 'ok' : `${r.status} ${r.detail}`);
+      const details = modestAnswers.map(detail);
+      expect(details.filter((d) => d === 'ok')).toHaveLength(2); // the running one and one waiting
+      expect(
+        details.filter((d) => /^503 .*displaced by one from a caller with more stake/.test(d)),
+      ).toHaveLength(1);
+      expect(details.filter((d) => /^503 .*queue is full \(2 waiting\)/.test(d))).toHaveLength(2);
     } finally {
       await m.stop();
     }

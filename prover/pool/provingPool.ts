@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { ZkinferError } from '../../protocol/errors.ts';
 import { DEFAULT_ENGINE, type EngineName } from '../engine/engines.ts';
+import { AdmissionQueue } from './admissionQueue.ts';
 import type { ProveJob, ProveJobResult, WarmJobResult, WorkerSettings } from './messages.ts';
 
 export type PoolErrorCode =
@@ -36,23 +37,45 @@ export interface PoolOptions {
   readonly maxModels?: number;
 }
 
+/** How a job is admitted: its deadline, a cancellation signal, and its priority (the caller's stake). */
+export interface ProveOptions {
+  readonly deadlineMs: number;
+  readonly signal?: AbortSignal;
+  /** Higher goes first and may displace lower-priority waiting jobs when the queue is full (default 0). */
+  readonly priority?: number;
+}
+
+interface Pending {
+  readonly job: Omit<ProveJob, 'enqueuedAt'>;
+  readonly options: ProveOptions;
+  readonly timeout: AbortSignal;
+  readonly signal: AbortSignal;
+  readonly resolve: (r: ProveJobResult) => void;
+  readonly reject: (e: PoolError) => void;
+}
+
 /**
- * piscina pool of Groth16 provers (one engine per worker thread). Refuses work it cannot finish
- * before the job's deadline instead of queueing past it; a crashed worker fails only its own job
- * (piscina replaces the worker, which prepares its models again on first use).
+ * piscina pool of Groth16 provers (one engine per worker thread). Jobs wait in the pool's own
+ * priority queue (AdmissionQueue) and go to piscina only when a worker is free, so the order of
+ * work and who is displaced when the queue is full follow the callers' stake. Refuses work it
+ * cannot finish before the job's deadline instead of queueing past it; a crashed worker fails only
+ * its own job (piscina replaces the worker, which prepares its models again on first use).
  */
 export class ProvingPool {
   readonly workers: number;
   readonly maxQueue: number;
   readonly engine: EngineName;
   private readonly piscina: Piscina;
+  private readonly waiting: AdmissionQueue<Pending>;
   private avgMs: number;
   private running = 0;
   private closed = false;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(options: PoolOptions = {}) {
     this.workers = options.workers ?? availableParallelism();
     this.maxQueue = options.maxQueue ?? 2 * this.workers;
+    this.waiting = new AdmissionQueue(this.maxQueue);
     this.avgMs = options.initialProveMs ?? 1000;
     this.engine = options.engine ?? DEFAULT_ENGINE;
     const workerData: WorkerSettings = {
@@ -65,7 +88,6 @@ export class ProvingPool {
       filename: new URL('./worker.mjs', import.meta.url).href,
       minThreads: this.workers,
       maxThreads: this.workers,
-      maxQueue: this.maxQueue,
       concurrentTasksPerWorker: 1,
       idleTimeout: Number.POSITIVE_INFINITY,
     });
@@ -73,7 +95,7 @@ export class ProvingPool {
 
   /** Jobs waiting for a worker. */
   get queueDepth(): number {
-    return this.piscina.queueSize;
+    return this.waiting.size;
   }
 
   /** Jobs being proved right now. */
@@ -81,50 +103,99 @@ export class ProvingPool {
     return this.running;
   }
 
-  /** Expected time until a job submitted now is done. */
-  estimateMs(): number {
-    const ahead = this.running + this.piscina.queueSize;
+  /** Expected time until a job of this priority submitted now is done (only equal or higher priorities go first). */
+  estimateMs(priority = 0): number {
+    const ahead = this.running + this.waiting.aheadOf(priority);
     return (Math.floor(ahead / this.workers) + 1) * this.avgMs;
   }
 
-  async prove(
-    job: Omit<ProveJob, 'enqueuedAt'>,
-    options: { deadlineMs: number; signal?: AbortSignal },
-  ): Promise<ProveJobResult> {
-    if (this.closed) throw new PoolError('POOL_CLOSED', 'the proving pool is shutting down');
-    if (this.piscina.queueSize >= this.maxQueue) {
-      throw new PoolError('QUEUE_FULL', `the proving queue is full (${this.maxQueue} waiting)`);
-    }
-    const estimate = this.estimateMs();
+  prove(job: Omit<ProveJob, 'enqueuedAt'>, options: ProveOptions): Promise<ProveJobResult> {
+    if (this.closed) return Promise.reject(new PoolError('POOL_CLOSED', 'the proving pool is shutting down'));
+    const priority = options.priority ?? 0;
+    const estimate = this.estimateMs(priority);
     if (estimate > options.deadlineMs) {
-      throw new PoolError(
-        'DEADLINE_UNMEETABLE',
-        `busy: a proof now would take ~${Math.round(estimate)} ms, the deadline is ${options.deadlineMs} ms`,
+      return Promise.reject(
+        new PoolError(
+          'DEADLINE_UNMEETABLE',
+          `busy: a proof now would take ~${Math.round(estimate)} ms, the deadline is ${options.deadlineMs} ms`,
+        ),
       );
     }
-    const timeout = AbortSignal.timeout(options.deadlineMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    return new Promise<ProveJobResult>((resolve, reject) => {
+      const timeout = AbortSignal.timeout(options.deadlineMs);
+      const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+      const p: Pending = { job, options, timeout, signal, resolve, reject };
+      if (this.running < this.workers) return this.start(p);
+      const admitted = this.waiting.offer(p, priority);
+      if (!admitted.admitted) {
+        return reject(new PoolError('QUEUE_FULL', `the proving queue is full (${this.maxQueue} waiting)`));
+      }
+      admitted.displaced?.reject(
+        new PoolError(
+          'QUEUE_FULL',
+          'the proving queue is full: this job was displaced by one from a caller with more stake',
+        ),
+      );
+      // a job that expires or is cancelled while waiting leaves the queue at once
+      signal.addEventListener(
+        'abort',
+        () => {
+          if (this.waiting.remove(p)) {
+            p.reject(this.abortError(p));
+            this.settle();
+          }
+        },
+        { once: true },
+      );
+    });
+  }
+
+  private start(p: Pending): void {
     this.running++;
-    try {
-      const result = (await this.piscina.run(
-        { ...job, enqueuedAt: performance.timeOrigin + performance.now() },
-        { signal },
-      )) as ProveJobResult;
-      const spent = result.timings.witnessMs + result.timings.proveMs;
-      this.avgMs = 0.8 * this.avgMs + 0.2 * spent;
-      return result;
-    } catch (cause) {
-      if (timeout.aborted)
-        throw new PoolError(
-          'DEADLINE_EXCEEDED',
-          `the proof did not finish within ${options.deadlineMs} ms`,
-          cause,
-        );
-      if (options.signal?.aborted) throw new PoolError('DEADLINE_EXCEEDED', 'the job was cancelled', cause);
-      throw new PoolError('WORKER_FAILED', `the proving worker failed: ${(cause as Error).message}`, cause);
-    } finally {
-      this.running--;
+    (
+      this.piscina.run(
+        { ...p.job, enqueuedAt: performance.timeOrigin + performance.now() },
+        { signal: p.signal },
+      ) as Promise<ProveJobResult>
+    )
+      .then(
+        (result) => {
+          const spent = result.timings.witnessMs + result.timings.proveMs;
+          this.avgMs = 0.8 * this.avgMs + 0.2 * spent;
+          p.resolve(result);
+        },
+        (cause: unknown) => {
+          if (p.signal.aborted) p.reject(this.abortError(p, cause));
+          else
+            p.reject(
+              new PoolError('WORKER_FAILED', `the proving worker failed: ${(cause as Error).message}`, cause),
+            );
+        },
+      )
+      .finally(() => {
+        this.running--;
+        this.settle();
+      });
+  }
+
+  /** Hands free workers the next waiting jobs; wakes close() once nothing is left. */
+  private settle(): void {
+    while (this.running < this.workers) {
+      const next = this.waiting.take();
+      if (!next) break;
+      this.start(next);
     }
+    if (this.running === 0 && this.waiting.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private abortError(p: Pending, cause?: unknown): PoolError {
+    return p.timeout.aborted
+      ? new PoolError(
+          'DEADLINE_EXCEEDED',
+          `the proof did not finish within ${p.options.deadlineMs} ms`,
+          cause,
+        )
+      : new PoolError('DEADLINE_EXCEEDED', 'the job was cancelled', cause);
   }
 
   /**
@@ -160,9 +231,11 @@ export class ProvingPool {
     return out;
   }
 
-  /** Stops taking jobs, lets running ones finish, then ends the workers. */
+  /** Stops taking jobs, lets running and waiting ones finish, then ends the workers. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.running > 0 || this.waiting.size > 0)
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.piscina.close();
   }
 }
