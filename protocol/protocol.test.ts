@@ -176,6 +176,11 @@ describe('parseMinerConfig', () => {
     [{ ...ok, wrkers: 2 }, /wrkers is not a miner setting/],
     [{ ...ok, engine: 'rapidsnark' }, /engine must be one of native-cache, snarkjs/],
     [{ ...ok, engineTableBudgetMB: -1 }, /engineTableBudgetMB/],
+    [
+      { ...ok, headersTimeoutMs: 20_000, requestTimeoutMs: 10_000 },
+      /headersTimeoutMs must not exceed requestTimeoutMs/,
+    ],
+    [{ ...ok, maxConnectionsPerIp: 0 }, /maxConnectionsPerIp/],
   ])('names the key and why: %j', (raw, pattern) => {
     expect(() => parseMinerConfig(raw)).toThrow(pattern);
   });

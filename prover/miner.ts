@@ -149,6 +149,12 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
     sdkSynapses: SDK_SYNAPSES,
     maxBodyBytes: config.maxBodyBytes,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    limits: {
+      maxConnections: config.maxConnections,
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+    },
     blacklist: async (caller) => {
       if (config.allowedHotkeys.length > 0 && !config.allowedHotkeys.includes(caller)) {
         return `hotkey ${caller} is not allowed to query this miner`;

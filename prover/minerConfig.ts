@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { ConfigReader } from '../protocol/configReader.ts';
+import { DEFAULT_AXON_LIMITS } from './axon.ts';
 import { DEFAULT_ENGINE, ENGINES, type EngineName } from './engine/engines.ts';
 
 export interface MinerConfig {
@@ -15,8 +16,14 @@ export interface MinerConfig {
   /** Jobs that may wait for a worker; beyond that the miner answers 503 at once. */
   readonly maxQueue: number;
   readonly maxBodyBytes: number;
-  /** Requests per minute per caller hotkey. */
+  /** Requests per minute per verified caller hotkey. */
   readonly rateLimitPerMinute: number;
+  /** Open connections in total, and from one IP address (raise the latter behind a proxy). */
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+  /** Time a client has to send its headers, and its whole request. */
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
   /** When non-empty, only these hotkeys may call (403 otherwise). */
   readonly allowedHotkeys: readonly string[];
   /** Seconds to let in-flight proofs finish on shutdown. */
@@ -62,6 +69,10 @@ const MINER_KEYS = [
   'maxQueue',
   'maxBodyBytes',
   'rateLimitPerMinute',
+  'maxConnections',
+  'maxConnectionsPerIp',
+  'headersTimeoutMs',
+  'requestTimeoutMs',
   'allowedHotkeys',
   'shutdownGraceSeconds',
   'demoBehavior',
@@ -81,6 +92,15 @@ export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
   if (!ENGINES.includes(engine)) throw c.error('engine', `must be one of ${ENGINES.join(', ')}`, engine);
   if (!DEMO_BEHAVIORS.includes(demoBehavior))
     throw c.error('demoBehavior', `must be one of ${DEMO_BEHAVIORS.join(', ')}`, demoBehavior);
+  const headersTimeoutMs = c.int('headersTimeoutMs', DEFAULT_AXON_LIMITS.headersTimeoutMs, 100);
+  const requestTimeoutMs = c.int('requestTimeoutMs', DEFAULT_AXON_LIMITS.requestTimeoutMs, 100);
+  // Node refuses a header timeout longer than the request's
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw c.error(
+      'headersTimeoutMs',
+      `must not exceed requestTimeoutMs (${requestTimeoutMs})`,
+      headersTimeoutMs,
+    );
   return Object.freeze({
     host: c.string('host', DEFAULTS.host),
     port: c.int('port', DEFAULTS.port, 0, 65535),
@@ -90,6 +110,10 @@ export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
     maxQueue: c.int('maxQueue', 2 * workers, 1),
     maxBodyBytes: c.int('maxBodyBytes', DEFAULTS.maxBodyBytes, 1),
     rateLimitPerMinute: c.int('rateLimitPerMinute', DEFAULTS.rateLimitPerMinute, 1),
+    maxConnections: c.int('maxConnections', DEFAULT_AXON_LIMITS.maxConnections, 1),
+    maxConnectionsPerIp: c.int('maxConnectionsPerIp', DEFAULT_AXON_LIMITS.maxConnectionsPerIp, 1),
+    headersTimeoutMs,
+    requestTimeoutMs,
     allowedHotkeys: c.strings('allowedHotkeys', DEFAULTS.allowedHotkeys, 'ss58 addresses'),
     shutdownGraceSeconds: c.int('shutdownGraceSeconds', DEFAULTS.shutdownGraceSeconds, 0),
     demoBehavior,

@@ -12,6 +12,7 @@ const scenarios: [string, ...string[]][] = [
   ['verify-throughput.ts'],
   ['settlement-gas.ts'],
   ['ptau-dev.ts'],
+  ['flood.ts'],
 ];
 let failed = 0;
 for (const [file, ...args] of scenarios) {
