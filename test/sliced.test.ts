@@ -1,6 +1,6 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadQuantGraph } from '../circuits/artifacts.ts';
 import { compileModel } from '../circuits/compile.ts';
@@ -11,6 +11,7 @@ import { hotkeyFromUri } from '../protocol/keys.ts';
 import type { SlicedBundle } from '../protocol/slicedBundle.ts';
 import { type MinerProcess, startMinerProcess } from '../prover/minerProcess.ts';
 import { proveSliced } from '../prover/proveSliced.ts';
+import { auditRun } from '../verifier/auditRun.ts';
 import { Validator } from '../verifier/validator.ts';
 import { parseValidatorConfig } from '../verifier/validatorConfig.ts';
 import { verifySliced } from '../verifier/verifySliced.ts';
@@ -205,6 +206,7 @@ describe('a sliced model', () => {
         models: [dir],
         miners: miners.map((p) => ({ hotkey: p.hotkey, url: p.url })),
         timeoutMs: 30_000,
+        proofDir: join(work, 'proofs'),
       }),
     );
     try {
@@ -217,5 +219,34 @@ describe('a sliced model', () => {
     } finally {
       v.close();
     }
+    // the honest answer is kept whole, and an auditor re-checks it as a chain
+    const run = {
+      format: 'zkinfer/run@1',
+      artifacts: relative(work, dir),
+      validatorDb: 'validator.db',
+      proofDir: 'proofs',
+      settlements: 'settlements.json',
+      chainId: '31337',
+      taskManager: '0x0000000000000000000000000000000000000000',
+    };
+    await writeFile(join(work, 'demo.json'), JSON.stringify(run));
+    await writeFile(join(work, 'settlements.json'), '[]');
+    const kept = (await readdir(join(work, 'proofs'))).filter((f) => f.endsWith('.json'));
+    expect(kept).toEqual([expect.stringContaining(miners[0]!.hotkey)]);
+    expect(await auditRun(work)).toEqual([
+      { item: `proof proofs/${kept[0]}`, ok: true, detail: 'verified (3 slices, chained)' },
+      { item: 'validator weights', ok: true, detail: '1 rounds reproduced exactly' },
+    ]);
+    const file = join(work, 'proofs', kept[0]!);
+    const record = JSON.parse(await readFile(file, 'utf8')) as { slices: unknown[] };
+    await writeFile(
+      file,
+      JSON.stringify({ ...record, slices: [record.slices[1], record.slices[0], record.slices[2]] }),
+    );
+    const [tampered] = await auditRun(work);
+    expect(tampered).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^modelMismatch: .*out of order/),
+    });
   });
 });

@@ -6,13 +6,11 @@ import { inputHashOf } from '../circuits/inputHash.ts';
 import { isSlicedDir } from '../circuits/slicedManifest.ts';
 import { openSlicedSetUp, type SlicedModel, slicedModelId } from '../circuits/slicedModel.ts';
 import { computeBinding } from '../protocol/binding.ts';
-import { BUNDLE_FORMAT } from '../protocol/bundle.ts';
 import { CHALLENGE_PROOF_FORMAT, type ChallengeProof } from '../protocol/challengeProof.ts';
 import { callAxon } from '../protocol/dendrite.ts';
 import { ArtifactError } from '../protocol/errors.ts';
 import { type Hotkey, hotkeyFromFile, hotkeyFromUri } from '../protocol/keys.ts';
 import { Metrics } from '../protocol/metrics.ts';
-import { SLICED_BUNDLE_FORMAT } from '../protocol/slicedBundle.ts';
 import type { ProveInferenceResponse } from '../protocol/synapses.ts';
 import { LocalSubtensor } from '../subnet/localSubtensor.ts';
 import { type SubtensorClient, SubtensorError } from '../subnet/subtensorClient.ts';
@@ -21,7 +19,7 @@ import { makeChallenge } from './core/challenge.ts';
 import { applyRound, freshScore, type MinerScore, type Outcome, weightsFromScores } from './core/scoring.ts';
 import type { ValidatorConfig } from './validatorConfig.ts';
 import { type RequestRecord, ValidatorStore } from './validatorStore.ts';
-import { verifySliced } from './verifySliced.ts';
+import { slicedBundleOf, verifySliced } from './verifySliced.ts';
 
 interface Model {
   readonly modelId: string;
@@ -289,8 +287,7 @@ export class Validator {
     await mkdir(dir, { recursive: true });
     for (const [i, c] of challenges.entries()) {
       const a = answers[i]!;
-      // a sliced model's proofs are not kept in the one-proof audit format
-      if (c.model.sliced || !a.ok || outcomes.get(c.miner.hotkey)?.kind !== 'verified') continue;
+      if (!a.ok || outcomes.get(c.miner.hotkey)?.kind !== 'verified') continue;
       const record: ChallengeProof = {
         format: CHALLENGE_PROOF_FORMAT,
         round,
@@ -299,6 +296,10 @@ export class Validator {
         challenge: { input: c.input, binding: c.parts as ChallengeProof['challenge']['binding'] },
         proof: a.body.proof,
         publicSignals: a.body.publicSignals,
+        // a sliced model's answer is kept whole: the chain is what an auditor re-checks
+        ...(c.model.sliced
+          ? { slices: a.body.slices ?? [], outputs: a.body.outputs, predictedClass: a.body.predictedClass }
+          : {}),
       };
       await writeFile(
         join(dir, `round${String(round).padStart(4, '0')}-${c.miner.hotkey}.json`),
@@ -338,28 +339,6 @@ export class Validator {
   close(): void {
     this.store.close();
   }
-}
-
-/** A sliced answer as the sliced verifier reads it (the last slice carries the claimed outputs). */
-function slicedBundleOf(body: ProveInferenceResponse, m: SlicedModel, binding: bigint): unknown {
-  const slices = Array.isArray(body.slices) ? body.slices : [];
-  return {
-    format: SLICED_BUNDLE_FORMAT,
-    model: m.manifest.name,
-    slices: slices.map((s, k) => ({
-      format: BUNDLE_FORMAT,
-      modelId: s?.modelId,
-      proof: s?.proof,
-      publicSignals: s?.publicSignals,
-      outputs: k === slices.length - 1 ? body.outputs : [],
-      predictedClass: k === slices.length - 1 ? body.predictedClass : 0,
-      binding: binding.toString(),
-      timings: { witnessMs: 0, proveMs: 0 },
-    })),
-    outputs: body.outputs,
-    predictedClass: body.predictedClass,
-    binding: binding.toString(),
-  };
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

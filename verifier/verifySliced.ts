@@ -1,8 +1,9 @@
 import { infer } from '../circuits/core/inference.ts';
 import { inputHashOf } from '../circuits/inputHash.ts';
 import { type SlicedModel, sliceVkeys } from '../circuits/slicedModel.ts';
-import type { ProofBundle } from '../protocol/bundle.ts';
+import { BUNDLE_FORMAT, type ProofBundle } from '../protocol/bundle.ts';
 import { SLICED_BUNDLE_FORMAT, type SlicedBundle } from '../protocol/slicedBundle.ts';
+import type { SliceProof } from '../protocol/synapses.ts';
 import { checkBundleFields } from './bundleFields.ts';
 import { type VerifyResult, verifyProof } from './verifyProof.ts';
 
@@ -106,4 +107,33 @@ export async function verifySliced(
   )
     return fail('outputMismatch', "the bundle's outputs or class are not the last slice's");
   return { ok: true };
+}
+
+/**
+ * A miner's sliced answer (or a kept record of one) as verifySliced reads it: the slice proofs in
+ * the answer's order, the last slice carrying the claimed outputs and class.
+ */
+export function slicedBundleOf(
+  answer: { slices?: unknown; outputs?: readonly number[]; predictedClass?: number },
+  m: SlicedModel,
+  binding: bigint,
+): unknown {
+  const slices = Array.isArray(answer.slices) ? (answer.slices as Partial<SliceProof>[]) : [];
+  return {
+    format: SLICED_BUNDLE_FORMAT,
+    model: m.manifest.name,
+    slices: slices.map((s, k) => ({
+      format: BUNDLE_FORMAT,
+      modelId: s?.modelId,
+      proof: s?.proof,
+      publicSignals: s?.publicSignals,
+      outputs: k === slices.length - 1 ? answer.outputs : [],
+      predictedClass: k === slices.length - 1 ? answer.predictedClass : 0,
+      binding: binding.toString(),
+      timings: { witnessMs: 0, proveMs: 0 },
+    })),
+    outputs: answer.outputs,
+    predictedClass: answer.predictedClass,
+    binding: binding.toString(),
+  };
 }
