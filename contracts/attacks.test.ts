@@ -182,6 +182,72 @@ describe('settlement exploits (each failed before the fix)', () => {
     expect(await revertName(avs.operators[0]!.attest(batch, tooMany))).toBe('TooManySigners');
   }, 120_000);
 
+  it('the submitter of an attestation cannot choose who is paid: a signer left out joins, is paid pro rata, and only in the window', async () => {
+    const avs = await setUpLocalAvs(chain.url, [a]);
+    const [op1, op2, op3] = avs.operators as [AvsClient, AvsClient, AvsClient];
+    const block = await avs.provider.getBlockNumber();
+    const { taskId, task } = await avs.owner.createTask(
+      modelId,
+      await inputHashOf(inputs[8]!, a.manifest.input),
+      BigInt(block + 50),
+      6_000n,
+    );
+    const p = await truth(avs.outsider, taskId, 8);
+    const batch: AttestationBatch = {
+      taskIds: [taskId],
+      tasks: [task],
+      resultHashes: [await avs.owner.resultHashOf(p.publicSignals)],
+    };
+    const [sig1, sig2, sig3] = await signBy(batch, [op1, op2, op3]);
+    // op3 submits with op2's signature and its own (a quorum of 500 of 600) and leaves op1 out
+    const { batchId, attested } = await op3.attest(batch, [sig2!, sig3!]);
+    expect(attested.signers).toHaveLength(2);
+    // a member's signature of other results does not join this batch; a non-member cannot join
+    const other = { ...batch, resultHashes: [`0x${'cd'.repeat(32)}`] };
+    const [otherByOp1] = await signBy(other, [op1]);
+    expect(await revertName(op1.joinAttestation(batchId, attested, otherByOp1!))).toBe('BadSignature');
+    const [byOutsider] = await signBy(batch, [avs.outsider]);
+    expect(await revertName(avs.outsider.joinAttestation(batchId, attested, byOutsider!))).toBe(
+      'NotOperator',
+    );
+    await avs.outsider.joinAttestation(batchId, attested, sig1!); // anyone may carry op1's signature
+    expect(await avs.owner.joinersOf(batchId)).toEqual([
+      { signer: await op1.address(), stake: 100n * TOKEN },
+    ]);
+    expect(await revertName(op1.joinAttestation(batchId, attested, sig1!))).toBe('AlreadySigned');
+    expect(await revertName(op2.joinAttestation(batchId, attested, sig2!))).toBe('AlreadySigned');
+    const claimable = async (who: AvsClient) =>
+      (await avs.owner.service.getFunction('claimable')(await who.address())) as bigint;
+    const before = await Promise.all([op1, op2, op3].map(claimable));
+    await mine(avs.provider, 11);
+    await op3.finalize(batchId, attested);
+    const after = await Promise.all([op1, op2, op3].map(claimable));
+    // stakes 100 : 200 : 300 of a 6,000 wei fee
+    expect(after.map((x, i) => x - before[i]!)).toEqual([1_000n, 2_000n, 3_000n]);
+  }, 120_000);
+
+  it('a signer that joined a false attestation is slashed with the others; a join after the window is refused', async () => {
+    const avs = await setUpLocalAvs(chain.url, [a]);
+    const [op1, op2, op3] = avs.operators as [AvsClient, AvsClient, AvsClient];
+    const { taskId, batch } = await falseBatch(avs, 9);
+    const [sig1, sig2, sig3] = await signBy(batch, [op1, op2, op3]);
+    const { batchId, attested } = await op3.attest(batch, [sig2!, sig3!]);
+    await op1.joinAttestation(batchId, attested, sig1!);
+    const before = await stakeOf(avs, op1);
+    const p = await truth(avs.outsider, taskId, 9);
+    const receipt = await avs.outsider.challenge(batchId, attested, 0, p.proof, p.publicSignals);
+    expect(avs.owner.events(receipt).filter((e) => e.name === 'OperatorSlashed')).toHaveLength(3);
+    expect(await stakeOf(avs, op1)).toBe(before - before / 10n);
+    // a second batch whose window has closed takes no more signers
+    const late = await falseBatch(avs, 10);
+    const [l1, l2, l3] = await signBy(late.batch, [op1, op2, op3]);
+    const second = await op3.attest(late.batch, [l2!, l3!]);
+    await mine(avs.provider, 11);
+    expect(await revertName(op1.joinAttestation(second.batchId, second.attested, l1!))).toBe(
+      'ChallengeWindowClosed',
+    );
+  }, 120_000);
+
   it('a fee above uint96 is refused, not truncated', async () => {
     const avs = await setUpLocalAvs(chain.url, [a]);
     await avs.provider.send('hardhat_setBalance', [

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { AbiCoder, Contract, keccak256 } from 'ethers';
-import { sha256Hex } from '../circuits/hashing.ts';
 import { ZkinferError } from '../protocol/errors.ts';
 import { verifyProof } from '../verifier/verifyProof.ts';
 import type { Deployment } from './avsClient.ts';
-import { compileAvs, compileVerifierOf } from './compileSolidity.ts';
+import { compileAvs } from './compileSolidity.ts';
 import { providerFor } from './localAvs.ts';
 import { fromSolidityProof, resultHashOf, TASK_STATUS, taskBinding } from './settlementMath.ts';
+import { encodeVerifyingKey, type SnarkjsVkey } from './verifyingKey.ts';
 
 export interface AuditCheck {
   readonly name: string;
@@ -16,8 +16,8 @@ export interface AuditCheck {
 
 /**
  * Re-verifies a task from the chain's data alone: the TaskCreated event, the stored task hash, the
- * settling transaction's calldata (proof and public signals), the model's registered vkHash. The
- * verification key is supplied by the auditor and must hash to the registered vkHash.
+ * settling event (proof and public signals), the model's registered key. The verification key is
+ * supplied by the auditor and must be the one the chain holds (the registry computed vkHash from it).
  */
 export async function auditTask(
   rpc: string,
@@ -43,24 +43,20 @@ export async function auditTask(
     const coder = AbiCoder.defaultAbiCoder();
     const taskHash = keccak256(coder.encode(['tuple(bytes32,uint256,address,uint96,uint64,uint64)'], [task]));
     check('stored task hash = keccak(TaskCreated task)', taskHash === record[0], taskHash);
-    const [verifier, vkHash, numPublic] = (await service.getFunction('modelOf')(task[0])) as [
+    const [key, vkHash, numPublic] = (await service.getFunction('modelOf')(task[0])) as [
       string,
       string,
       bigint,
     ];
-    const vkeyText = await readFile(vkeyPath, 'utf8');
+    const vkey = JSON.parse(await readFile(vkeyPath, 'utf8')) as SnarkjsVkey;
+    const encoded = encodeVerifyingKey(vkey);
+    check('vkey hashes to the registered vkHash', keccak256(encoded) === vkHash, `${vkHash} (key ${key})`);
+    // the hash was computed by the registry; the key contract's code is what settlement verifies with
+    const code = await provider.getCode(key);
     check(
-      'vkey hashes to the registered vkHash',
-      `0x${sha256Hex(vkeyText)}` === vkHash,
-      `${vkHash} (verifier ${verifier})`,
-    );
-    // the registered hash is the owner's claim; the verifier's code is what the chain runs
-    const expectedCode = (await compileVerifierOf(JSON.parse(vkeyText) as object)).deployedBytecode;
-    const code = await provider.getCode(verifier);
-    check(
-      "the registered verifier's code is this vkey's verifier",
-      code.toLowerCase() === expectedCode.toLowerCase(),
-      `${(code.length - 2) / 2} bytes at ${verifier}`,
+      'the key the chain verifies with is this vkey',
+      code.toLowerCase() === `0x00${encoded.slice(2)}`.toLowerCase(),
+      `${(code.length - 2) / 2} bytes at ${key}`,
     );
     const settle =
       status === 'Proven' ? 'TaskProven' : status === 'Overturned' ? 'ChallengeSucceeded' : undefined;
@@ -99,7 +95,7 @@ export async function auditTask(
       `prover ${prover}`,
     );
     const proof = fromSolidityProof(sp);
-    const v = await verifyProof(JSON.parse(vkeyText), pub, proof);
+    const v = await verifyProof(vkey, pub, proof);
     check('Groth16 proof verifies off-chain', v.ok, v.ok ? 'pairing holds' : `${v.reason}: ${v.detail}`);
     const resultHash = resultHashOf(pub);
     const logged = log.args[2] as string;

@@ -421,6 +421,30 @@ export class AvsClient {
     };
   }
 
+  /**
+   * Adds `signer`'s signature of an attested batch that its submitter left out (during the
+   * window): the signer is then paid with the batch and slashed with it.
+   */
+  async joinAttestation(
+    batchId: number,
+    batch: AttestedBatch,
+    signed: { signer: string; signature: string },
+  ): Promise<ContractTransactionReceipt> {
+    return this.send(this.tasks, 'joinAttestation', [
+      batchId,
+      batchArg(batch),
+      batch.tasks,
+      signed.signer,
+      signed.signature,
+    ]);
+  }
+
+  /** The signers who joined batch `batchId` after it was attested, with their stakes. */
+  async joinersOf(batchId: number): Promise<{ signer: string; stake: bigint }[]> {
+    const [signers, stakes] = (await this.tasks.getFunction('joinersOf')(batchId)) as [string[], bigint[]];
+    return signers.map((signer, i) => ({ signer, stake: stakes[i]! }));
+  }
+
   /** Challenges task `batch.taskIds[index]` of an attested batch with a proof (the bond is sent). */
   async challenge(
     batchId: number,

@@ -3,13 +3,13 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as snarkjs from 'snarkjs';
 import { sha256Hex } from '../circuits/hashing.ts';
 import { ZkinferError } from '../protocol/errors.ts';
 
 const require = createRequire(import.meta.url);
-const solc = require('solc') as { compile(input: string): string; version(): string };
-const ejs = require('ejs') as { render(template: string, data: object): string };
+/** The pinned solc-js release; loading the compiler itself takes ~0.9 s, so only a cache miss does. */
+const SOLC_VERSION = (require('solc/package.json') as { version: string }).version;
+const solc = () => require('solc') as { compile(input: string): string };
 const SRC = fileURLToPath(new URL('./src', import.meta.url));
 const CACHE = fileURLToPath(new URL('../.zkinfer-cache/solc', import.meta.url));
 
@@ -24,7 +24,7 @@ export interface CompiledContract {
 export async function compileSources(
   sources: Record<string, string>,
 ): Promise<Record<string, CompiledContract>> {
-  const key = sha256Hex(JSON.stringify({ sources, solc: solc.version(), outputs: 2 }));
+  const key = sha256Hex(JSON.stringify({ sources, solc: SOLC_VERSION, outputs: 2 }));
   const cached = join(CACHE, `${key}.json`);
   if (existsSync(cached))
     return JSON.parse(await readFile(cached, 'utf8')) as Record<string, CompiledContract>;
@@ -38,7 +38,7 @@ export async function compileSources(
       outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
     },
   };
-  const output = JSON.parse(solc.compile(JSON.stringify(input))) as {
+  const output = JSON.parse(solc().compile(JSON.stringify(input))) as {
     errors?: { severity: string; formattedMessage: string }[];
     contracts: Record<
       string,
@@ -73,26 +73,4 @@ export async function compileAvs(): Promise<Record<string, CompiledContract>> {
   for (const f of (await readdir(SRC)).filter((n) => n.endsWith('.sol')).sort())
     sources[f] = await readFile(join(SRC, f), 'utf8');
   return compileSources(sources);
-}
-
-/** The snarkjs-exported Groth16 verifier of a model's proving key, compiled. */
-export async function compileVerifier(zkeyPath: string): Promise<CompiledContract> {
-  return compileVerifierOf(await snarkjs.zKey.exportVerificationKey(zkeyPath));
-}
-
-/**
- * The Groth16 verifier of a verification key (snarkjs's own template, rendered exactly as
- * `snarkjs zkey export solidityverifier` renders it), compiled with the pinned solc: an auditor
- * holding only the key gets the very runtime code a registered verifier must have.
- */
-export async function compileVerifierOf(vkey: object): Promise<CompiledContract> {
-  const template = await readFile(
-    join(require.resolve('snarkjs'), '..', '..', 'templates', 'verifier_groth16.sol.ejs'),
-    'utf8',
-  );
-  const source = ejs.render(template, vkey);
-  const out = await compileSources({ 'Verifier.sol': source });
-  const verifier = out['Groth16Verifier'];
-  if (!verifier) throw new ZkinferError('IO', 'the exported verifier has no Groth16Verifier contract');
-  return verifier;
 }

@@ -1,25 +1,23 @@
-import { ContractFactory } from 'ethers';
+import { readFile } from 'node:fs/promises';
 import type { Artifacts } from '../circuits/artifacts.ts';
-import { ArtifactError } from '../protocol/errors.ts';
+import { ArtifactError, ZkinferError } from '../protocol/errors.ts';
 import type { AvsClient } from './avsClient.ts';
-import { compileVerifier } from './compileSolidity.ts';
+import { encodeVerifyingKey, type SnarkjsVkey } from './verifyingKey.ts';
 
 /**
- * Deploys a model's snarkjs verifier and registers the model with the service manager (owner
- * only): modelId → verifier, vkHash, public signal count. Returns the verifier's address.
+ * Registers a model with the service manager (owner only) by its verification key: the service
+ * manager writes the key on chain and records its keccak as vkHash, so no separate verifier is
+ * deployed and the registered hash cannot name another key. Returns the key contract's address.
  */
 export async function registerModel(owner: AvsClient, a: Artifacts): Promise<string> {
   const setup = a.manifest.setup;
   if (!setup) throw new ArtifactError('ARTIFACT_NOT_FOUND', `${a.dir} has no keys; run zkinfer setup first`);
-  const verifier = await compileVerifier(a.paths.zkey);
-  const v = await new ContractFactory(verifier.abi as never, verifier.bytecode, owner.signer).deploy();
-  await v.waitForDeployment();
-  const address = await v.getAddress();
-  await owner.send(owner.service, 'registerModel', [
+  const vkey = JSON.parse(await readFile(a.paths.vkey, 'utf8')) as SnarkjsVkey;
+  const receipt = await owner.send(owner.service, 'registerModel', [
     `0x${setup.modelId}`,
-    address,
-    `0x${setup.vkeySha256}`,
-    a.manifest.publicSignals.names.length,
+    encodeVerifyingKey(vkey),
   ]);
-  return address;
+  const ev = owner.events(receipt).find((e) => e.name === 'ModelRegistered');
+  if (!ev) throw new ZkinferError('IO', 'registerModel emitted no ModelRegistered');
+  return String(ev.args[1]);
 }

@@ -11,8 +11,8 @@ interface IERC20 {
 
 /// The service manager as the task manager sees it.
 interface IServiceManager {
-    function modelOf(bytes32 modelId) external view returns (address verifier, bytes32 vkHash, uint8 numPublic, bytes4 selector);
-    function verifierOf(bytes32 modelId) external view returns (address verifier, uint8 numPublic, bytes4 selector);
+    function modelOf(bytes32 modelId) external view returns (address key, bytes32 vkHash, uint8 numPublic);
+    function verifierOf(bytes32 modelId) external view returns (address key, uint8 numPublic);
     function accrue(address beneficiary) external payable;
     function fundBounty() external payable;
     function payBounty(address to, uint256 amount) external returns (uint256 paid);

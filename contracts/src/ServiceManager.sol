@@ -2,17 +2,18 @@
 pragma solidity 0.8.30;
 
 import {IAllocationManager, IAVSRegistrar, IStrategy} from "./EigenInterfaces.sol";
+import {Groth16Key} from "./Groth16Key.sol";
 import {ReentrancyGuard} from "./ReentrancyGuard.sol";
 
 /// The AVS: its address is the AVS's identity in EigenLayer's AllocationManager (metadata, operator
-/// set 0, registrar, slasher). It keeps the registry of models (modelId → verifier, vkHash, public
-/// signal count), pull-based rewards, and the bounty reserve that pays challengers.
+/// set 0, registrar, slasher). It keeps the registry of models (modelId → verification key, vkHash,
+/// public signal count), pull-based rewards, and the bounty reserve that pays challengers.
 contract ServiceManager is ReentrancyGuard {
-    /// verifier, numPublic and selector share one slot: settlement reads a single word.
+    /// key (the contract holding the verification key, see Groth16Key) and numPublic share one
+    /// slot: settlement reads a single word. vkHash = keccak256 of the key's bytes.
     struct Model {
-        address verifier;
+        address key;
         uint8 numPublic;
-        bytes4 selector;
         bytes32 vkHash;
     }
 
@@ -25,7 +26,7 @@ contract ServiceManager is ReentrancyGuard {
     mapping(bytes32 => Model) private _models;
     mapping(address => uint256) private _balance;
 
-    event ModelRegistered(bytes32 indexed modelId, address verifier, bytes32 vkHash, uint8 numPublic);
+    event ModelRegistered(bytes32 indexed modelId, address key, bytes32 vkHash, uint8 numPublic);
     event Accrued(address indexed beneficiary, uint256 amount);
     event Claimed(address indexed beneficiary, uint256 amount);
     event BountyFunded(address indexed from, uint256 amount);
@@ -72,26 +73,33 @@ contract ServiceManager is ReentrancyGuard {
         return allocationManager.slashOperator(address(this), params);
     }
 
-    /// numPublic sizes the verifier's uint[N] argument, so its selector is derived here once.
-    function registerModel(bytes32 modelId, address verifier, bytes32 vkHash, uint8 numPublic) external {
+    /// Registers a model by its verification key (Groth16Key's layout): the key is written once as
+    /// a key contract and its hash computed here, so the registered vkHash is always the hash of
+    /// the key that verifies the model's proofs. The public signal count follows from its length.
+    function registerModel(bytes32 modelId, bytes calldata vk) external returns (address key) {
         if (msg.sender != owner) revert NotOwner();
-        if (_models[modelId].verifier != address(0)) revert ModelExists();
-        if (verifier == address(0) || numPublic < 2) revert BadModel();
-        bytes4 selector = bytes4(
-            keccak256(abi.encodePacked("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", _itoa(numPublic), "])"))
-        );
-        _models[modelId] = Model(verifier, numPublic, selector, vkHash);
-        emit ModelRegistered(modelId, verifier, vkHash, numPublic);
+        if (_models[modelId].key != address(0)) revert ModelExists();
+        uint256 numPublic = Groth16Key.numPublicOf(vk.length);
+        // public signals end with inputHash and binding; numPublic sizes a uint8
+        if (numPublic < 2 || numPublic > type(uint8).max) revert BadModel();
+        bytes memory init = Groth16Key.creationCode(vk);
+        assembly {
+            key := create(0, add(init, 32), mload(init))
+        }
+        if (key == address(0)) revert BadModel();
+        bytes32 vkHash = keccak256(vk);
+        _models[modelId] = Model(key, uint8(numPublic), vkHash);
+        emit ModelRegistered(modelId, key, vkHash, uint8(numPublic));
     }
 
-    function modelOf(bytes32 modelId) external view returns (address, bytes32, uint8, bytes4) {
+    function modelOf(bytes32 modelId) external view returns (address key, bytes32 vkHash, uint8 numPublic) {
         Model memory m = _models[modelId];
-        return (m.verifier, m.vkHash, m.numPublic, m.selector);
+        return (m.key, m.vkHash, m.numPublic);
     }
 
-    function verifierOf(bytes32 modelId) external view returns (address, uint8, bytes4) {
+    function verifierOf(bytes32 modelId) external view returns (address key, uint8 numPublic) {
         Model storage m = _models[modelId];
-        return (m.verifier, m.numPublic, m.selector);
+        return (m.key, m.numPublic);
     }
 
     /// Balances are kept at 1 wei minimum (a "dust" slot): crediting a non-zero slot costs 5k gas
@@ -138,15 +146,5 @@ contract ServiceManager is ReentrancyGuard {
         uint256 held = _balance[beneficiary];
         _balance[beneficiary] = (held == 0 ? 1 : held) + amount;
         emit Accrued(beneficiary, amount);
-    }
-
-    function _itoa(uint256 v) private pure returns (string memory) {
-        if (v == 0) return "0";
-        bytes memory b;
-        while (v > 0) {
-            b = abi.encodePacked(bytes1(uint8(48 + (v % 10))), b);
-            v /= 10;
-        }
-        return string(b);
     }
 }

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IServiceManager} from "./Interfaces.sol";
 import {IAllocationManager, IStrategy, OperatorSet} from "./EigenInterfaces.sol";
+import {Groth16Key} from "./Groth16Key.sol";
 import {ReentrancyGuard} from "./ReentrancyGuard.sol";
 
 /// Inference tasks and their settlement (after incredible-squaring's TaskManager): a consumer pays
@@ -75,6 +76,11 @@ contract TaskManager is ReentrancyGuard {
     /// being each signer's minimum slashable stake at the window's close. Batch ids start at 1.
     mapping(uint32 => bytes32) public batches;
     uint32 public batchCount;
+    /// Signers of a batch's digest its submitter left out, who joined during the window
+    /// (joinAttestation), with their stake at the window's close: paid and slashed like the batch's
+    /// own signers. Kept in storage, so a join cannot invalidate a challenge or finalize in flight.
+    mapping(uint32 => address[]) private _joiners;
+    mapping(uint32 => uint256[]) private _joinerStakes;
 
     event TaskCreated(uint32 indexed taskId, Task task);
     /// The proof and public signals are logged: auditors read them from the event, whatever called
@@ -92,6 +98,7 @@ contract TaskManager is ReentrancyGuard {
     /// A signer the AllocationManager could not slash (it left more than DEALLOCATION_DELAY ago, or
     /// the core refused): skipped, never a reason for the challenge to fail.
     event SignerNotSlashable(uint32 indexed taskId, address signer);
+    event AttestationJoined(uint32 indexed batchId, address signer, uint256 stake);
     event ChallengeFailed(uint32 indexed taskId, address indexed challenger, uint256 bondLost);
     event BatchFinalized(uint32 indexed batchId, uint32 finalized, uint256 feesPaid);
     event TaskRefunded(uint32 indexed taskId, address consumer, uint256 fee);
@@ -119,6 +126,7 @@ contract TaskManager is ReentrancyGuard {
     error WrongBond(uint256 required);
     error FeeTooLarge(uint256 fee);
     error TooManySigners(uint256 count, uint256 max);
+    error AlreadySigned(address signer);
     error SignerStakeTooLow(address signer, uint256 stake, uint256 required);
     error WindowNotCovered(uint64 challengeWindow, uint32 deallocationDelay);
     error StrategiesNotAscending();
@@ -165,8 +173,8 @@ contract TaskManager is ReentrancyGuard {
     }
 
     function createTask(bytes32 modelId, uint256 inputCommitment, uint64 deadline) external payable returns (uint32 taskId) {
-        (address verifier,,,) = serviceManager.modelOf(modelId);
-        if (verifier == address(0)) revert UnknownModel(modelId);
+        (address key,,) = serviceManager.modelOf(modelId);
+        if (key == address(0)) revert UnknownModel(modelId);
         if (inputCommitment >= R) revert InvalidCommitment();
         if (deadline <= block.number) revert InvalidDeadline();
         if (msg.value > type(uint96).max) revert FeeTooLarge(msg.value);
@@ -284,6 +292,50 @@ contract TaskManager is ReentrancyGuard {
         }
     }
 
+    /// A signer of a batch's digest whom the submitter left out adds itself while the window is
+    /// open, so whoever submits `attest` cannot choose who is paid. It must meet the same rules as
+    /// the batch's signers (member, minSignerStake at the window's close, at most MAX_SIGNERS in
+    /// all); from then on it is paid pro rata at finalize and slashed by a successful challenge.
+    /// The batch's quorum is not changed. Anyone may submit the signature.
+    function joinAttestation(uint32 batchId, Batch calldata batch, Task[] calldata tasks, address signer, bytes calldata signature)
+        external
+    {
+        if (batches[batchId] != _batchHash(batch)) revert BatchMismatch();
+        uint32[] calldata taskIds = batch.taskIds;
+        if (tasks.length != taskIds.length) revert EmptyBatch();
+        for (uint256 t = 0; t < taskIds.length; t++) {
+            if (records[taskIds[t]].taskHash != keccak256(abi.encode(tasks[t]))) revert TaskMismatch(taskIds[t]);
+        }
+        // every task of a batch shares its window
+        uint64 windowEnd = records[taskIds[0]].windowEnd;
+        if (block.number > windowEnd) revert ChallengeWindowClosed(taskIds[0]);
+        address[] storage joined = _joiners[batchId];
+        for (uint256 i = 0; i < batch.signers.length; i++) {
+            if (batch.signers[i] == signer) revert AlreadySigned(signer);
+        }
+        for (uint256 i = 0; i < joined.length; i++) {
+            if (joined[i] == signer) revert AlreadySigned(signer);
+        }
+        if (batch.signers.length + joined.length >= MAX_SIGNERS) {
+            revert TooManySigners(batch.signers.length + joined.length + 1, MAX_SIGNERS);
+        }
+        OperatorSet memory set = operatorSet();
+        if (!allocationManager.isMemberOfOperatorSet(signer, set)) revert NotOperator(signer);
+        if (_recover(attestationDigest(taskIds, tasks, batch.resultHashes), signature) != signer) revert BadSignature(signer);
+        address[] memory one = new address[](1);
+        one[0] = signer;
+        uint256 stake = _slashableStakes(set, one, windowEnd)[0];
+        if (stake < minSignerStake || stake == 0) revert SignerStakeTooLow(signer, stake, minSignerStake);
+        joined.push(signer);
+        _joinerStakes[batchId].push(stake);
+        emit AttestationJoined(batchId, signer, stake);
+    }
+
+    /// The signers who joined batch `batchId` after it was attested, and their stakes.
+    function joinersOf(uint32 batchId) external view returns (address[] memory, uint256[] memory) {
+        return (_joiners[batchId], _joinerStakes[batchId]);
+    }
+
     /// The public part of an attested batch, re-supplied in calldata and checked against its stored hash.
     struct Batch {
         uint32[] taskIds;
@@ -316,7 +368,7 @@ contract TaskManager is ReentrancyGuard {
             return;
         }
         r.status = Status.Overturned;
-        uint256 slashed = _slashAll(taskId, batch.signers);
+        uint256 slashed = _slashAll(taskId, batch.signers, _joiners[batchId]);
         emit ChallengeSucceeded(taskId, msg.sender, proven, slashed, proof, publicSignals);
         serviceManager.accrue{value: msg.value}(msg.sender);
         if (task.fee > 0) serviceManager.accrue{value: task.fee}(task.consumer);
@@ -324,30 +376,36 @@ contract TaskManager is ReentrancyGuard {
         emit ChallengeRewarded(taskId, msg.sender, bounty, task.fee);
     }
 
-    /// Slashes every signer still slashable; one that is not (it left long ago), or that the core
-    /// refuses, is skipped and logged, never a reason for the whole challenge to fail.
-    function _slashAll(uint32 taskId, address[] calldata signers) private returns (uint256 slashed) {
+    /// Slashes every signer (and joiner) still slashable; one that is not (it left long ago), or
+    /// that the core refuses, is skipped and logged, never a reason for the whole challenge to fail.
+    function _slashAll(uint32 taskId, address[] calldata signers, address[] storage joined) private returns (uint256 slashed) {
         IStrategy[] memory strategies_ = _strategies;
         uint256[] memory wads = new uint256[](strategies_.length);
         for (uint256 j = 0; j < wads.length; j++) wads[j] = slashWad;
         OperatorSet memory set = operatorSet();
-        for (uint256 i = 0; i < signers.length; i++) {
-            if (!allocationManager.isOperatorSlashable(signers[i], set)) {
-                emit SignerNotSlashable(taskId, signers[i]);
-                continue;
-            }
-            try serviceManager.slashOperator(
-                IAllocationManager.SlashingParams(signers[i], operatorSetId, strategies_, wads, "attested a result a proof contradicts")
-            ) returns (uint256, uint256[] memory shares) {
-                for (uint256 j = 0; j < shares.length; j++) slashed += shares[j];
-            } catch {
-                emit SignerNotSlashable(taskId, signers[i]);
-            }
+        for (uint256 i = 0; i < signers.length; i++) slashed += _slashOne(taskId, signers[i], set, strategies_, wads);
+        for (uint256 i = 0; i < joined.length; i++) slashed += _slashOne(taskId, joined[i], set, strategies_, wads);
+    }
+
+    function _slashOne(uint32 taskId, address signer, OperatorSet memory set, IStrategy[] memory strategies_, uint256[] memory wads)
+        private
+        returns (uint256 slashed)
+    {
+        if (!allocationManager.isOperatorSlashable(signer, set)) {
+            emit SignerNotSlashable(taskId, signer);
+            return 0;
+        }
+        try serviceManager.slashOperator(
+            IAllocationManager.SlashingParams(signer, operatorSetId, strategies_, wads, "attested a result a proof contradicts")
+        ) returns (uint256, uint256[] memory shares) {
+            for (uint256 j = 0; j < shares.length; j++) slashed += shares[j];
+        } catch {
+            emit SignerNotSlashable(taskId, signer);
         }
     }
 
-    /// After the window, the batch's unchallenged results stand: their fees go to the signers, pro rata
-    /// to the stake each had at stake for the batch. Overturned tasks are skipped (their fee went back
+    /// After the window, the batch's unchallenged results stand: their fees go to the signers and
+    /// joiners, pro rata to the stake each had at stake for the batch. Overturned tasks are skipped (their fee went back
     /// to the consumer).
     function finalize(uint32 batchId, Batch calldata batch, Task[] calldata tasks) external nonReentrant {
         if (batches[batchId] != _batchHash(batch)) revert BatchMismatch();
@@ -368,14 +426,23 @@ contract TaskManager is ReentrancyGuard {
         emit BatchFinalized(batchId, count, fees);
         if (fees == 0) return;
         // every recorded stake is at least minSignerStake and non-zero, so total > 0
+        address[] storage joined = _joiners[batchId];
+        uint256[] storage joinedStakes = _joinerStakes[batchId];
         uint256 total;
         for (uint256 i = 0; i < signers.length; i++) total += batch.stakes[i];
+        for (uint256 i = 0; i < joined.length; i++) total += joinedStakes[i];
         uint256 paid;
         for (uint256 i = 1; i < signers.length; i++) {
             uint256 share = (fees * batch.stakes[i]) / total;
             paid += share;
             serviceManager.accrue{value: share}(signers[i]);
         }
+        for (uint256 i = 0; i < joined.length; i++) {
+            uint256 share = (fees * joinedStakes[i]) / total;
+            paid += share;
+            serviceManager.accrue{value: share}(joined[i]);
+        }
+        // the rounding remainder goes to the first signer
         serviceManager.accrue{value: fees - paid}(signers[0]);
     }
 
@@ -398,16 +465,15 @@ contract TaskManager is ReentrancyGuard {
         if (r.status != Status.Open) revert TaskNotOpen(taskId, r.status);
     }
 
-    /// Public signals: [outputs…, inputHash, binding]; the proof is checked by the model's verifier.
+    /// Public signals: [outputs…, inputHash, binding]; the proof is checked against the model's
+    /// registered verification key.
     function _checkProof(uint32 taskId, Task calldata task, Proof calldata proof, uint256[] calldata pub) private view {
-        (address verifier, uint8 numPublic, bytes4 selector) = serviceManager.verifierOf(task.modelId);
+        (address key, uint8 numPublic) = serviceManager.verifierOf(task.modelId);
         if (pub.length != numPublic) revert WrongPublicSignalCount(numPublic, pub.length);
         if (pub[numPublic - 2] != task.inputCommitment) revert InputCommitmentMismatch();
         uint256 binding = bindingOf(taskId, msg.sender);
         if (pub[numPublic - 1] != binding) revert BindingMismatch(binding);
-        (bool ok, bytes memory ret) =
-            verifier.staticcall(abi.encodePacked(selector, abi.encode(proof.a, proof.b, proof.c), abi.encodePacked(pub)));
-        if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 1) revert InvalidProof();
+        if (!Groth16Key.verify(key, proof.a, proof.b, proof.c, pub)) revert InvalidProof();
     }
 
     function _recover(bytes32 digest, bytes calldata sig) private pure returns (address) {

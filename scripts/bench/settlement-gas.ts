@@ -79,6 +79,20 @@ try {
         gas: Math.round(Number(receipt.gasUsed + fin.gasUsed) / size),
       });
     }
+    // a signer the submitter left out joins the attestation during the window
+    const left = await newTask();
+    const leftBatch = {
+      taskIds: [left.taskId],
+      tasks: [left.task],
+      resultHashes: [await avs.owner.resultHashOf(bundle.publicSignals)],
+    };
+    const bySigner = async (o: typeof op0) => ({
+      signer: await o.address(),
+      signature: await o.signAttestation(leftBatch),
+    });
+    const partial = await op0.attest(leftBatch, [await bySigner(op1), await bySigner(op2)]);
+    const joined = await op0.joinAttestation(partial.batchId, partial.attested, await bySigner(op0));
+    rows.push({ action: 'joinAttestation (one signer left out)', model: label, gas: Number(joined.gasUsed) });
     // a false attestation by all three signers, overturned: the challenge slashes each of them
     const lie = await newTask();
     const lieBatch = { taskIds: [lie.taskId], tasks: [lie.task], resultHashes: [`0x${'ab'.repeat(32)}`] };

@@ -55,7 +55,7 @@ export function registerAvsCommands(program: Command, io: Io, setExit: (code: nu
       '--core <file>',
       'EigenLayer core addresses (JSON: allocationManager, delegationManager, strategyManager, strategies, token)',
     )
-    .option('--model <dir...>', 'artifact directories (with keys) whose verifiers to deploy and register')
+    .option('--model <dir...>', 'artifact directories (with keys) whose verification keys to register')
     .option(
       '--challenge-window <blocks>',
       'blocks an attestation can be challenged (under the core DEALLOCATION_DELAY)',
