@@ -1,14 +1,40 @@
 import { Command, CommanderError } from 'commander';
 import { toolVersions } from '../../circuits/version.ts';
-import { registerAvsCommands } from './avsCommands.ts';
-import { registerCompileCommands } from './compileCommands.ts';
-import { registerDemoCommand } from './demoCommand.ts';
-import { registerMinerCommand } from './minerCommand.ts';
 import { EXIT, type Io, processIo, reportError } from './output.ts';
-import { registerProofCommands } from './proofCommands.ts';
-import { registerSubnetCommands } from './subnetCommands.ts';
-import { registerValidatorCommands } from './validatorCommands.ts';
-import { registerWatchCommand } from './watchCommand.ts';
+
+type Register = (program: Command, io: Io, setExit: (code: number) => void) => void;
+
+/**
+ * The modules that register the commands, in help order, with the top-level commands each owns.
+ * A run loads only its command's module: the packages behind the others (snarkjs, circomlibjs,
+ * ethers, the sr25519 keyring) cost over a second of start-up. Help and unknown commands load all.
+ */
+const MODULES: readonly { commands: readonly string[]; load: () => Promise<Register> }[] = [
+  {
+    commands: ['compile', 'run'],
+    load: async () => (await import('./compileCommands.ts')).registerCompileCommands,
+  },
+  {
+    commands: ['ptau', 'setup', 'prove', 'verify', 'audit'],
+    load: async () => (await import('./proofCommands.ts')).registerProofCommands,
+  },
+  { commands: ['miner'], load: async () => (await import('./minerCommand.ts')).registerMinerCommand },
+  {
+    commands: ['validator', 'scores', 'replay-scores'],
+    load: async () => (await import('./validatorCommands.ts')).registerValidatorCommands,
+  },
+  { commands: ['subnet'], load: async () => (await import('./subnetCommands.ts')).registerSubnetCommands },
+  { commands: ['demo'], load: async () => (await import('./demoCommand.ts')).registerDemoCommand },
+  { commands: ['watch'], load: async () => (await import('./watchCommand.ts')).registerWatchCommand },
+  { commands: ['avs'], load: async () => (await import('./avsCommands.ts')).registerAvsCommands },
+];
+
+/** The modules a command line needs: its command's, or all of them (help, unknown, none). */
+function modulesFor(argv: readonly string[]): typeof MODULES {
+  const command = argv.slice(2).find((a) => !a.startsWith('-'));
+  const owner = MODULES.find((m) => command !== undefined && m.commands.includes(command));
+  return owner ? [owner] : MODULES;
+}
 
 /** Runs the CLI and returns the exit code (never calls process.exit, so cleanup always runs). */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
@@ -24,14 +50,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--verbose', 'print stack traces and details on errors')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
-  registerCompileCommands(program, io, setExit);
-  registerProofCommands(program, io, setExit);
-  registerMinerCommand(program, io, setExit);
-  registerValidatorCommands(program, io, setExit);
-  registerSubnetCommands(program, io, setExit);
-  registerDemoCommand(program, io, setExit);
-  registerWatchCommand(program, io, setExit);
-  registerAvsCommands(program, io, setExit);
+  for (const m of modulesFor(argv)) (await m.load())(program, io, setExit);
   const globals = () => program.opts<{ json?: boolean; verbose?: boolean }>();
   try {
     await program.parseAsync([...argv]);
