@@ -37,6 +37,9 @@ export async function runCircom(
     '--wasm',
     '--sym',
     `--O${options.optimize ?? 2}`,
+    // circom 2.2's default linear-simplification heuristics take over 15 min on a LeNet slice
+    // whose layers are templates wired by their inputs (the old ones: 43 s, same constraints)
+    '--use_old_simplification_heuristics',
     '-o',
     options.outDir,
   ];

@@ -27,7 +27,9 @@ export interface GeneratedCircuit {
 
 /**
  * Emits the circom source for a quantized graph. Linear maps become linear expressions (free after
- * --O2); every non-linear step becomes a template instance sized from the static bounds.
+ * --O2); every non-linear step becomes a template instance sized from the static bounds. Each layer
+ * is emitted as templates of its own (see emitLayerParts), so that no function of the witness
+ * generator outgrows what V8 compiles.
  */
 export function generateCircuit(
   graph: QuantGraph,
@@ -41,6 +43,8 @@ export function generateCircuit(
      * Packing is linear (free): the values are the circuit's own, within their static bounds.
      */
     readonly packOutputs?: { readonly bits: number; readonly min: number };
+    /** Characters of row expressions per layer template (default PART_CHARS). */
+    readonly partChars?: number;
   } = {},
 ): GeneratedCircuit {
   const lines: string[] = [];
@@ -80,66 +84,68 @@ export function generateCircuit(
   emit('    signal bindingSquare <== binding * binding;');
   layers.push({ layer: 'binding', kind: 'binding', onnx: [], outputs: 1, maxBits: 0, constraints: 1 });
 
+  const templates: string[] = [];
   graph.nodes.forEach((node, index) => {
     const out = graph.tensors[node.output]!;
     const n = out.lo.length;
     emit('');
     emit(`    // layer ${index}: ${node.kind} <- ${node.onnx.join(', ')}`);
     emit(`    signal ${name(out.id)}[${n}];`);
+    // each output row as an expression of input elements (named by `ref`), and what it costs
+    const rows: ((ref: Ref) => string)[] = [];
+    const prelude: string[] = [];
     let constraints = 0;
     let maxBits = 0;
     if (node.kind === 'linear') {
       for (let r = 0; r < n; r++) {
-        const terms: string[] = [];
-        for (let e = node.rowPtr[r]!; e < node.rowPtr[r + 1]!; e++) {
-          const w = node.w[e]!;
-          if (w !== 0n) terms.push(`${lit(w)}*${name(node.inputs[node.src[e]!]!)}[${node.idx[e]!}]`);
-        }
-        const b = node.bias[r]!;
-        if (b !== 0n || terms.length === 0) terms.push(lit(b));
-        emit(`    ${name(out.id)}[${r}] <== ${balancedSum(terms)};`);
+        rows.push((ref) => {
+          const terms: string[] = [];
+          for (let e = node.rowPtr[r]!; e < node.rowPtr[r + 1]!; e++) {
+            const w = node.w[e]!;
+            if (w !== 0n) terms.push(`${lit(w)}*${ref(node.inputs[node.src[e]!]!, node.idx[e]!)}`);
+          }
+          const b = node.bias[r]!;
+          if (b !== 0n || terms.length === 0) terms.push(lit(b));
+          return balancedSum(terms);
+        });
       }
     } else if (node.kind === 'rescale') {
       const x = graph.tensors[node.input]!;
       for (let r = 0; r < n; r++) {
         const plan = planRescale(x.lo[r]!, x.hi[r]!, node.shift, node.relu);
-        const ref = `${name(x.id)}[${r}]`;
-        const call =
+        constraints += plan.cost;
+        maxBits = Math.max(maxBits, plan.bits);
+        rows.push((ref) =>
           plan.template === 'zero'
             ? '0'
             : plan.template === 'identity'
-              ? ref
-              : `${plan.template}(${plan.b}, ${node.shift})(${ref})`;
-        constraints += plan.cost;
-        maxBits = Math.max(maxBits, plan.bits);
-        emit(`    ${name(out.id)}[${r}] <== ${call};`);
-      }
-    } else if (node.kind === 'mul') {
-      for (let r = 0; r < n; r++) {
-        emit(
-          `    ${name(out.id)}[${r}] <== ${name(node.a)}[${node.ia[r]}] * ${name(node.b)}[${node.ib[r]}];`,
+              ? ref(x.id, r)
+              : `${plan.template}(${plan.b}, ${node.shift})(${ref(x.id, r)})`,
         );
       }
+    } else if (node.kind === 'mul') {
+      for (let r = 0; r < n; r++)
+        rows.push((ref) => `${ref(node.a, node.ia[r]!)} * ${ref(node.b, node.ib[r]!)}`);
       constraints += n;
     } else if (node.kind === 'fn') {
       const x = graph.tensors[node.input]!;
       const t = node.table;
       const arr = (v: readonly bigint[]) => `[${v.join(', ')}]`;
       const tag = `fn${index}`;
-      emit(`    var ${tag}A[${t.A.length}] = ${arr(t.A)};`);
-      emit(`    var ${tag}B[${t.B.length}] = ${arr(t.B)};`);
-      emit(`    var ${tag}C[${t.C.length}] = ${arr(t.C)};`);
+      prelude.push(`    var ${tag}A[${t.A.length}] = ${arr(t.A)};`);
+      prelude.push(`    var ${tag}B[${t.B.length}] = ${arr(t.B)};`);
+      prelude.push(`    var ${tag}C[${t.C.length}] = ${arr(t.C)};`);
       const constantC = t.C.every((c) => c === t.C[0]);
       const mul = 1n << BigInt(node.up);
       for (let r = 0; r < n; r++) {
         const dLo = x.lo[r]! * mul + node.offset;
         const dHi = x.hi[r]! * mul + node.offset;
         const B = Math.max(signedBits(dLo, dHi), node.k + t.M);
-        const expr = `${name(x.id)}[${r}]${node.up > 0 ? ` * ${mul}` : ''} + ${lit(node.offset)}`;
         constraints += fnCost(B, node.k, t.M, t.s, t.bP, constantC);
         maxBits = Math.max(maxBits, B + 1);
-        emit(
-          `    ${name(out.id)}[${r}] <== PiecewiseQuad(${B}, ${node.k}, ${t.M}, ${t.s}, ${t.g}, ${t.bP}, ${tag}A, ${tag}B, ${tag}C, ${t.yLo}, ${t.yHi})(${expr});`,
+        rows.push(
+          (ref) =>
+            `PiecewiseQuad(${B}, ${node.k}, ${t.M}, ${t.s}, ${t.g}, ${t.bP}, ${tag}A, ${tag}B, ${tag}C, ${t.yLo}, ${t.yHi})(${ref(x.id, r)}${node.up > 0 ? ` * ${mul}` : ''} + ${lit(node.offset)})`,
         );
       }
     } else if (node.kind === 'div') {
@@ -152,10 +158,10 @@ export function generateCircuit(
         const bq = Math.max(1, signedBits(out.lo[r]!, out.hi[r]!));
         constraints += divCost(bq, bd);
         maxBits = Math.max(maxBits, bd, bq + 1);
-        const d = `${name(den.id)}[${j}]`;
-        emit(
-          `    ${name(out.id)}[${r}] <== DivFloor(${bq}, ${bd})(${name(num.id)}[${i}] * ${1n << BigInt(node.k + 1)} + ${d}, 2 * ${d});`,
-        );
+        rows.push((ref) => {
+          const d = ref(den.id, j);
+          return `DivFloor(${bq}, ${bd})(${ref(num.id, i)} * ${1n << BigInt(node.k + 1)} + ${d}, 2 * ${d})`;
+        });
       }
     } else if (node.kind === 'rsqrt') {
       const v = graph.tensors[node.input]!;
@@ -165,28 +171,28 @@ export function generateCircuit(
         const by = Math.max(1, bitLength(out.hi[r]!));
         constraints += rsqrtCost(bv, by);
         maxBits = Math.max(maxBits, by + bv + 1);
-        emit(
-          `    ${name(out.id)}[${r}] <== RsqrtFloor(${node.K}, ${bv}, ${by})(${name(v.id)}[${r}] * ${mul} + ${node.add});`,
-        );
+        rows.push((ref) => `RsqrtFloor(${node.K}, ${bv}, ${by})(${ref(v.id, r)} * ${mul} + ${node.add})`);
       }
     } else {
       const x = graph.tensors[node.input]!;
       const groups = node.kind === 'maxpool' ? node.windows : node.groups;
-      groups.forEach((g, r) => {
+      for (const g of groups) {
+        if (g.length === 1) {
+          rows.push((ref) => (node.kind === 'maxpool' ? ref(x.id, g[0]!) : '0'));
+          continue;
+        }
         const lo = minBig(Array.from(g, (i) => x.lo[i]!));
         const hi = maxBig(Array.from(g, (i) => x.hi[i]!));
         const b = windowBits(lo, hi);
-        const items = Array.from(g, (i) => `${name(x.id)}[${i}]`).join(', ');
-        if (g.length === 1) {
-          emit(`    ${name(out.id)}[${r}] <== ${node.kind === 'maxpool' ? items : '0'};`);
-          return;
-        }
         const template = node.kind === 'maxpool' ? 'MaxHint' : 'ArgMaxHint';
         constraints += node.kind === 'maxpool' ? maxCost(g.length, b) : argMaxCost(g.length, b);
         maxBits = Math.max(maxBits, b);
-        emit(`    ${name(out.id)}[${r}] <== ${template}(${g.length}, ${b})([${items}]);`);
-      });
+        rows.push(
+          (ref) => `${template}(${g.length}, ${b})([${Array.from(g, (i) => ref(x.id, i)).join(', ')}])`,
+        );
+      }
     }
+    emitLayerParts(emit, templates, `ZkinferLayer${index}`, name(out.id), rows, prelude, name, options.partChars ?? PART_CHARS);
     const kind = node.kind === 'fn' ? `fn:${node.table.fn}` : node.kind;
     layers.push({ layer: `${index}`, kind, onnx: node.onnx, outputs: n, maxBits, constraints });
   });
@@ -230,6 +236,7 @@ export function generateCircuit(
   }
   emit('}');
   emit('');
+  for (const line of templates) emit(line);
   emit('component main {public [binding]} = ZkinferModel();');
   emit('');
   return {
@@ -278,6 +285,82 @@ export function approximationsOf(graph: QuantGraph): Approximation[] {
     });
   });
   return out;
+}
+
+/** Names element `index` of tensor `tensor` inside a layer's template. */
+type Ref = (tensor: number, index: number) => string;
+
+/**
+ * Source characters of row expressions per layer template. circom compiles each template to one
+ * WebAssembly function of its witness generator, about 5 bytes per source character, and V8
+ * refuses functions over 7.6 MB: a whole LeNet convolution in one template is 8.5 MB.
+ */
+export const PART_CHARS = 300_000;
+
+/**
+ * Emits a layer's rows as templates of at most ~PART_CHARS of expressions each, and their wiring in
+ * the main template. A part takes exactly the input elements its rows use (circom's inspection
+ * refuses an input no constraint uses), numbered in (tensor, index) order so that the wiring is a
+ * loop per run of consecutive elements. The wiring and the copies are linear, so --O2 removes them:
+ * the constraint count is the layer's own.
+ */
+function emitLayerParts(
+  emit: (s: string) => void,
+  templates: string[],
+  prefix: string,
+  out: string,
+  rows: readonly ((ref: Ref) => string)[],
+  prelude: readonly string[],
+  name: (t: number) => string,
+  partChars: number,
+): void {
+  let r0 = 0;
+  for (let part = 0; r0 < rows.length; part++) {
+    const used = new Map<string, readonly [number, number]>();
+    const ref: Ref = (t, i) => {
+      const key = `${t}:${i}`;
+      if (!used.has(key)) used.set(key, [t, i]);
+      return `@${key}@`; // a placeholder: '@' appears nowhere else in generated source
+    };
+    const exprs: string[] = [];
+    let chars = 0;
+    while (r0 + exprs.length < rows.length && (exprs.length === 0 || chars < partChars)) {
+      const e = rows[r0 + exprs.length]!(ref);
+      exprs.push(e);
+      chars += e.length;
+    }
+    const order = [...used.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const local = new Map(order.map(([t, i], k) => [`${t}:${i}`, k]));
+    const template = `${prefix}Part${part}`;
+    const component = `l${prefix.slice('ZkinferLayer'.length)}p${part}`;
+    templates.push(`template ${template}() {`);
+    if (order.length > 0) templates.push(`    signal input x[${order.length}];`);
+    templates.push(`    signal output y[${exprs.length}];`, ...prelude);
+    exprs.forEach((e, k) =>
+      templates.push(
+        `    y[${k}] <== ${e.replace(/@(\d+:\d+)@/g, (_m, key: string) => `x[${local.get(key)}]`)};`,
+      ),
+    );
+    templates.push('}', '');
+    emit(`    component ${component} = ${template}();`);
+    for (let k = 0; k < order.length; ) {
+      const [t, i] = order[k]!;
+      let len = 1;
+      while (k + len < order.length && order[k + len]![0] === t && order[k + len]![1] === i + len) len++;
+      emit(
+        len === 1
+          ? `    ${component}.x[${k}] <== ${name(t)}[${i}];`
+          : `    for (var i = 0; i < ${len}; i++) ${component}.x[${k} + i] <== ${name(t)}[${i} + i];`,
+      );
+      k += len;
+    }
+    emit(
+      exprs.length === 1
+        ? `    ${out}[${r0}] <== ${component}.y[0];`
+        : `    for (var i = 0; i < ${exprs.length}; i++) ${out}[${r0} + i] <== ${component}.y[i];`,
+    );
+    r0 += exprs.length;
+  }
 }
 
 /** Emits the Poseidon chain of `count` signals of array `src` into `target`; returns its constraint count. */
