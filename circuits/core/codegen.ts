@@ -192,7 +192,11 @@ export function generateCircuit(
         );
       }
     }
-    emitLayerParts(emit, templates, `ZkinferLayer${index}`, name(out.id), rows, prelude, name, options.partChars ?? PART_CHARS);
+    emitLayerParts(
+      { emit, templates, name },
+      { prefix: `ZkinferLayer${index}`, out: name(out.id), rows, prelude },
+      options.partChars ?? PART_CHARS,
+    );
     const kind = node.kind === 'fn' ? `fn:${node.table.fn}` : node.kind;
     layers.push({ layer: `${index}`, kind, onnx: node.onnx, outputs: n, maxBits, constraints });
   });
@@ -305,15 +309,26 @@ export const PART_CHARS = 300_000;
  * the constraint count is the layer's own.
  */
 function emitLayerParts(
-  emit: (s: string) => void,
-  templates: string[],
-  prefix: string,
-  out: string,
-  rows: readonly ((ref: Ref) => string)[],
-  prelude: readonly string[],
-  name: (t: number) => string,
+  into: {
+    /** A line of the main template. */
+    readonly emit: (s: string) => void;
+    /** Lines of the templates emitted after the main one. */
+    readonly templates: string[];
+    /** A tensor's signal array in the main template. */
+    readonly name: (t: number) => string;
+  },
+  layer: {
+    readonly prefix: string;
+    /** The layer's output signal array in the main template. */
+    readonly out: string;
+    readonly rows: readonly ((ref: Ref) => string)[];
+    /** Lines every part needs before its rows (the tables of a function layer). */
+    readonly prelude: readonly string[];
+  },
   partChars: number,
 ): void {
+  const { emit, templates, name } = into;
+  const { prefix, out, rows, prelude } = layer;
   let r0 = 0;
   for (let part = 0; r0 < rows.length; part++) {
     const used = new Map<string, readonly [number, number]>();
