@@ -147,6 +147,10 @@ describe('a sliced model', () => {
     expect(p.stdout).toMatch(/3 slice proofs written/);
     const bundle = JSON.parse(await readFile(join(out, 'bundle.json'), 'utf8')) as SlicedBundle;
     expect(bundle.slices).toHaveLength(3);
+    // zkinfer run on the sliced directory computes what the proofs claim
+    const run = await zkinfer('run', dir, '--input', join(out, 'x.json'), '--json');
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ predictedClass: bundle.predictedClass });
     const v = await zkinfer(
       'verify',
       join(out, 'bundle.json'),

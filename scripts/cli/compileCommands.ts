@@ -3,6 +3,8 @@ import { loadQuantGraph, openArtifacts } from '../../circuits/artifacts.ts';
 import { compileModel, SLICE_DEFAULT_MAX } from '../../circuits/compile.ts';
 import { infer } from '../../circuits/core/inference.ts';
 import { readInputFile } from '../../circuits/inputFile.ts';
+import { isSlicedDir } from '../../circuits/slicedManifest.ts';
+import { openSliced } from '../../circuits/slicedModel.ts';
 import { InvalidInputError } from '../../protocol/errors.ts';
 import { readJsonConfig } from './jsonFile.ts';
 import { EXIT, type Io, progressPrinter } from './output.ts';
@@ -165,13 +167,18 @@ export function registerCompileCommands(program: Command, io: Io, setExit: (code
   program
     .command('run')
     .description('run the quantized model on an input, exactly as the circuit computes it (no proof)')
-    .argument('<dir>', 'artifact directory')
+    .argument('<dir>', 'artifact directory (one circuit or sliced)')
     .requiredOption('--input <file>', 'JSON file {"input": [...]} (flat or nested)')
     .action(async (dir: string, opts: { input: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
-      const artifacts = await openArtifacts(dir);
-      const graph = await loadQuantGraph(artifacts);
-      const x = await readInputFile(opts.input, artifacts.manifest.input.size);
+      // a sliced model runs as the whole graph its directory keeps (the slices compute exactly it)
+      const { graph, inputSize } = isSlicedDir(dir)
+        ? await openSliced(dir).then((m) => ({ graph: m.graph, inputSize: m.manifest.input.size }))
+        : await openArtifacts(dir).then(async (a) => ({
+            graph: await loadQuantGraph(a),
+            inputSize: a.manifest.input.size,
+          }));
+      const x = await readInputFile(opts.input, inputSize);
       const r = infer(graph, x);
       if (g.json) {
         io.out(
