@@ -127,6 +127,7 @@ contract TaskManager is ReentrancyGuard {
     error FeeTooLarge(uint256 fee);
     error TooManySigners(uint256 count, uint256 max);
     error AlreadySigned(address signer);
+    error JoinClosed(uint32 batchId);
     error SignerStakeTooLow(address signer, uint256 stake, uint256 required);
     error WindowNotCovered(uint64 challengeWindow, uint32 deallocationDelay);
     error StrategiesNotAscending();
@@ -292,11 +293,13 @@ contract TaskManager is ReentrancyGuard {
         }
     }
 
-    /// A signer of a batch's digest whom the submitter left out adds itself while the window is
-    /// open, so whoever submits `attest` cannot choose who is paid. It must meet the same rules as
-    /// the batch's signers (member, minSignerStake at the window's close, at most MAX_SIGNERS in
-    /// all); from then on it is paid pro rata at finalize and slashed by a successful challenge.
-    /// The batch's quorum is not changed. Anyone may submit the signature.
+    /// A signer of a batch's digest whom the submitter left out adds itself during the first half of
+    /// the window, so whoever submits `attest` cannot choose who is paid. It must meet the same
+    /// rules as the batch's signers (member, minSignerStake at the window's close, at most
+    /// MAX_SIGNERS in all); from then on it is paid pro rata at finalize and slashed by a successful
+    /// challenge. It cannot wait to see: joins close halfway, and a batch with an overturned task
+    /// (which its signature covers) takes no joiner. The batch's quorum is not changed. Anyone may
+    /// submit the signature.
     function joinAttestation(uint32 batchId, Batch calldata batch, Task[] calldata tasks, address signer, bytes calldata signature)
         external
     {
@@ -304,11 +307,13 @@ contract TaskManager is ReentrancyGuard {
         uint32[] calldata taskIds = batch.taskIds;
         if (tasks.length != taskIds.length) revert EmptyBatch();
         for (uint256 t = 0; t < taskIds.length; t++) {
-            if (records[taskIds[t]].taskHash != keccak256(abi.encode(tasks[t]))) revert TaskMismatch(taskIds[t]);
+            Record storage r = records[taskIds[t]];
+            if (r.taskHash != keccak256(abi.encode(tasks[t]))) revert TaskMismatch(taskIds[t]);
+            if (r.status != Status.Attested) revert NotAttested(taskIds[t]);
         }
         // every task of a batch shares its window
         uint64 windowEnd = records[taskIds[0]].windowEnd;
-        if (block.number > windowEnd) revert ChallengeWindowClosed(taskIds[0]);
+        if (block.number > windowEnd - challengeWindow / 2) revert JoinClosed(batchId);
         address[] storage joined = _joiners[batchId];
         for (uint256 i = 0; i < batch.signers.length; i++) {
             if (batch.signers[i] == signer) revert AlreadySigned(signer);
