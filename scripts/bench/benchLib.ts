@@ -56,3 +56,10 @@ export async function writeReport(name: string, markdown: string, json: unknown)
   await writeFile(join(REPORT_DIR, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
   return join(REPORT_DIR, `${name}.md`);
 }
+
+/** snarkjs keeps its curve's worker threads (and so the process) alive until it is terminated. */
+export async function terminateCurve(): Promise<void> {
+  const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
+  await g.curve_bn128?.terminate();
+  delete g.curve_bn128;
+}

@@ -14,7 +14,7 @@ import { toField } from '../../circuits/core/field.ts';
 import { infer } from '../../circuits/core/inference.ts';
 import { DEFAULT_ENGINE, type EngineName } from '../../prover/engine/engines.ts';
 import { ProvingPool } from '../../prover/pool/provingPool.ts';
-import { benchModel, machine, percentile, writeReport } from './benchLib.ts';
+import { benchModel, machine, percentile, terminateCurve, writeReport } from './benchLib.ts';
 
 const modelName = process.argv[2] ?? 'mlp-digits'; // the bundled model
 const proofs = Number(process.argv[3] ?? 16);
@@ -174,5 +174,4 @@ const path = await writeReport(`prove-throughput-${modelName}`, md, {
 });
 console.log(md);
 console.error(`report: ${path}`);
-const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
-await g.curve_bn128?.terminate();
+await terminateCurve();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as snarkjs from 'snarkjs';
 import { randomSecrets, writePreparedPtau } from '../../circuits/setup/ptauWriter.ts';
-import { machine, writeReport } from './benchLib.ts';
+import { machine, terminateCurve, writeReport } from './benchLib.ts';
 
 const baselinePower = Number(process.argv[2] ?? 11);
 const powers = (process.argv[3] ?? '12,16,18').split(',').map(Number);
@@ -52,8 +52,7 @@ try {
 } finally {
   clearInterval(sampler);
   await rm(dir, { recursive: true, force: true });
-  const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
-  await g.curve_bn128?.terminate();
+  await terminateCurve();
 }
 
 const md = [

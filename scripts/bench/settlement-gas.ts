@@ -11,7 +11,7 @@ import type { AvsTask } from '../../contracts/avsClient.ts';
 import { setUpLocalAvs } from '../../contracts/localAvs.ts';
 import { startHardhatNode } from '../../contracts/localChain.ts';
 import { proveOnce } from '../../prover/proveOnce.ts';
-import { machine, ROOT, writeReport } from './benchLib.ts';
+import { machine, ROOT, terminateCurve, writeReport } from './benchLib.ts';
 
 async function model(hash: boolean) {
   const dir = join(ROOT, '.zkinfer-cache', 'bench', hash ? 'mlp-digits-hashed' : 'mlp-digits');
@@ -131,5 +131,4 @@ const md = [
 ].join('\n');
 console.log(md);
 console.error(`report: ${await writeReport('settlement-gas', md, { machine: machine(), rows })}`);
-const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
-await g.curve_bn128?.terminate();
+await terminateCurve();
