@@ -1,8 +1,6 @@
 import { AbiCoder, keccak256 } from 'ethers';
+import { Q } from '../circuits/setup/bn254.ts';
 import { ArtifactError } from '../protocol/errors.ts';
-
-/** BN254's base field: every coordinate of a key is below it. */
-const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 
 /** A Groth16 verification key as snarkjs exports it (affine points as decimal strings). */
 export interface SnarkjsVkey {

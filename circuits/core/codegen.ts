@@ -43,8 +43,6 @@ export function generateCircuit(
      * Packing is linear (free): the values are the circuit's own, within their static bounds.
      */
     readonly packOutputs?: { readonly bits: number; readonly min: number };
-    /** Characters of row expressions per layer template (default PART_CHARS). */
-    readonly partChars?: number;
   } = {},
 ): GeneratedCircuit {
   const lines: string[] = [];
@@ -195,7 +193,6 @@ export function generateCircuit(
     emitLayerParts(
       { emit, templates, name },
       { prefix: `ZkinferLayer${index}`, out: name(out.id), rows, prelude },
-      options.partChars ?? PART_CHARS,
     );
     const kind = node.kind === 'fn' ? `fn:${node.table.fn}` : node.kind;
     layers.push({ layer: `${index}`, kind, onnx: node.onnx, outputs: n, maxBits, constraints });
@@ -325,7 +322,6 @@ function emitLayerParts(
     /** Lines every part needs before its rows (the tables of a function layer). */
     readonly prelude: readonly string[];
   },
-  partChars: number,
 ): void {
   const { emit, templates, name } = into;
   const { prefix, out, rows, prelude } = layer;
@@ -339,7 +335,7 @@ function emitLayerParts(
     };
     const exprs: string[] = [];
     let chars = 0;
-    while (r0 + exprs.length < rows.length && (exprs.length === 0 || chars < partChars)) {
+    while (r0 + exprs.length < rows.length && (exprs.length === 0 || chars < PART_CHARS)) {
       const e = rows[r0 + exprs.length]!(ref);
       exprs.push(e);
       chars += e.length;

@@ -13,7 +13,7 @@ import {ReentrancyGuard} from "./ReentrancyGuard.sol";
 /// EigenLayer's: the AllocationManager's operator set `operatorSetId` of the service manager (the AVS).
 contract TaskManager is ReentrancyGuard {
     /// BN254 scalar field: public signals and bindings are elements of it.
-    uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 internal constant R = Groth16Key.R;
 
     struct Task {
         bytes32 modelId;

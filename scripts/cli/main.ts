@@ -9,7 +9,7 @@ type Register = (program: Command, io: Io, setExit: (code: number) => void) => v
  * A run loads only its command's module: the packages behind the others (snarkjs, circomlibjs,
  * ethers, the sr25519 keyring) cost over a second of start-up. Help and unknown commands load all.
  */
-const MODULES: readonly { commands: readonly string[]; load: () => Promise<Register> }[] = [
+export const MODULES: readonly { commands: readonly string[]; load: () => Promise<Register> }[] = [
   {
     commands: ['compile', 'run'],
     load: async () => (await import('./compileCommands.ts')).registerCompileCommands,
