@@ -5,9 +5,9 @@ import { type Artifacts, openArtifacts, requireFile } from '../circuits/artifact
 import { inputHashOf } from '../circuits/inputHash.ts';
 import { isSlicedDir } from '../circuits/slicedManifest.ts';
 import { openSlicedSetUp, type SlicedModel, slicedModelId } from '../circuits/slicedModel.ts';
-import { computeBinding } from '../protocol/binding.ts';
+import { type BindingParts, computeBinding } from '../protocol/binding.ts';
 import { CHALLENGE_PROOF_FORMAT, type ChallengeProof } from '../protocol/challengeProof.ts';
-import { callAxon } from '../protocol/dendrite.ts';
+import { type CallResult, callAxon } from '../protocol/dendrite.ts';
 import { ArtifactError } from '../protocol/errors.ts';
 import { type Hotkey, hotkeyFromFile, hotkeyFromUri } from '../protocol/keys.ts';
 import { Metrics } from '../protocol/metrics.ts';
@@ -16,12 +16,13 @@ import { LocalSubtensor } from '../subnet/localSubtensor.ts';
 import { type SubtensorClient, SubtensorError } from '../subnet/subtensorClient.ts';
 import { batchVerify } from './batchVerify.ts';
 import { makeChallenge } from './core/challenge.ts';
+import { PriorityLimiter } from './core/priorityLimiter.ts';
 import { applyRound, freshScore, type MinerScore, type Outcome, weightsFromScores } from './core/scoring.ts';
 import type { ValidatorConfig } from './validatorConfig.ts';
 import { type RequestRecord, ValidatorStore } from './validatorStore.ts';
 import { slicedBundleOf, verifySliced } from './verifySliced.ts';
 
-interface Model {
+export interface Model {
   readonly modelId: string;
   /** For a sliced model, its first slice's (whose input is the model's). */
   readonly artifacts: Artifacts;
@@ -31,6 +32,22 @@ interface Model {
   /** Dataset inputs of this model's size not yet sent (each input is used at most once). */
   readonly dataset: number[][];
 }
+
+/** One challenge: fresh nonce, reserved in the replay guard before it is sent. */
+export interface Challenge {
+  readonly miner: { readonly hotkey: string; readonly url: string };
+  readonly model: Model;
+  readonly input: number[];
+  readonly nonce: string;
+  readonly inputHash: string;
+  readonly binding: bigint;
+  readonly parts: BindingParts;
+}
+
+export type Answer = CallResult<ProveInferenceResponse>;
+
+/** Who goes first when axon calls wait for a slot: a caller's request before the validator's own. */
+export const PRIORITY = Object.freeze({ organic: 0, synthetic: 1 });
 
 export interface RoundResult {
   readonly round: number;
@@ -46,7 +63,12 @@ export class Validator {
     readonly hotkey: Hotkey,
     private readonly models: readonly Model[],
     readonly store: ValidatorStore,
-  ) {}
+  ) {
+    this.limiter = new PriorityLimiter(config.concurrency);
+  }
+
+  /** Sends axon calls at most `concurrency` at a time; organic calls take free slots first. */
+  private readonly limiter: PriorityLimiter;
 
   static async open(config: ValidatorConfig): Promise<Validator> {
     const hotkey =
@@ -118,39 +140,49 @@ export class Validator {
     return [...list.values()];
   }
 
-  async runRound(): Promise<RoundResult> {
-    const started = performance.now();
+  /** The models this validator challenges and verifies (and a gateway serves). */
+  modelList(): readonly Model[] {
+    return this.models;
+  }
+
+  /**
+   * A challenge for `miner` on `model`. Without an input: an unused dataset entry or fresh CSPRNG
+   * values, never an input sent before. With one (an organic request): that input, with a fresh
+   * nonce; the input is marked used so the validator's own challenges never repeat it.
+   */
+  async challengeFor(
+    miner: { hotkey: string; url: string },
+    model: Model,
+    organicInput?: readonly number[],
+  ): Promise<Challenge> {
+    const enc = model.artifacts.manifest.input;
     const round = this.store.lastRound() + 1;
-    const scores = this.store.scores();
-    const roundMiners = await this.miners();
-    const eligible = roundMiners.filter((m) => (scores.get(m.hotkey)?.cooldownUntil ?? 0) < round);
+    for (;;) {
+      const { input, nonce } = organicInput
+        ? { input: [...organicInput], nonce: makeChallenge(1, enc.range).nonce }
+        : this.challengeInput(model);
+      const inputHash = (await inputHashOf(input, enc)).toString();
+      const reserved = organicInput
+        ? this.store.reserveNonce(round, nonce, inputHash)
+        : this.store.reserveChallenge(round, nonce, inputHash);
+      if (reserved) {
+        const parts = { nonce, validatorHotkey: this.hotkey.ss58, minerHotkey: miner.hotkey };
+        return { miner, model, input, nonce, inputHash, binding: await computeBinding(parts), parts };
+      }
+    }
+  }
 
-    // 1. fresh challenges, reserved in the replay guard before anything is sent
-    const challenges = await Promise.all(
-      eligible.map(async (miner, i) => {
-        const model = this.models[(round + i) % this.models.length]!;
-        const enc = model.artifacts.manifest.input;
-        for (;;) {
-          const { input, nonce } = this.challengeInput(model);
-          const inputHash = (await inputHashOf(input, enc)).toString();
-          if (this.store.reserveChallenge(round, nonce, inputHash)) {
-            const parts = { nonce, validatorHotkey: this.hotkey.ss58, minerHotkey: miner.hotkey };
-            return { miner, model, input, nonce, inputHash, binding: await computeBinding(parts), parts };
-          }
-        }
-      }),
-    );
-
-    // 2. query with bounded concurrency; latency is measured here, on the validator's side
-    const answers = await mapLimit(challenges, this.config.concurrency, (c) =>
+  /** Sends one challenge (latency is measured here, on the validator's side). */
+  ask(c: Challenge, priority: number, timeoutMs = this.config.timeoutMs): Promise<Answer> {
+    return this.limiter.run(priority, () =>
       callAxon<ProveInferenceResponse>(
         c.miner.url,
         'ProveInference',
-        { modelId: c.model.modelId, input: c.input, binding: c.parts, deadlineMs: this.config.timeoutMs },
+        { modelId: c.model.modelId, input: c.input, binding: c.parts, deadlineMs: timeoutMs },
         {
           hotkey: this.hotkey,
           axonHotkey: c.miner.hotkey,
-          timeoutMs: this.config.timeoutMs,
+          timeoutMs,
           // a proof, its public signals and the outputs: a few KiB (per slice); anything far larger is refused
           maxBodyBytes: c.model.sliced
             ? c.model.sliced.slices.reduce(
@@ -161,39 +193,76 @@ export class Validator {
         },
       ),
     );
+  }
 
-    // 3. the validator recomputes input hash and binding itself; only then the pairing (batched)
+  /**
+   * The checks that need no pairing: transport, shape, and that the proof is for this input and
+   * this binding (the validator recomputed both itself). An outcome, or undefined when only the
+   * proof itself remains to be verified.
+   */
+  private precheck(c: Challenge, a: Answer): Outcome | undefined {
+    if (!a.ok) {
+      // a 200 that is not JSON is a broken answer; everything else is transport (never a cheat)
+      return a.failure === 'malformed'
+        ? { kind: 'invalid', reason: 'malformed answer' }
+        : { kind: 'transport', reason: `${a.failure}${a.status ? ` ${a.status}` : ''}: ${a.detail}` };
+    }
+    if (c.model.sliced) return undefined;
+    const signals = a.body.publicSignals;
+    const n = c.model.artifacts.manifest.publicSignals.names.length;
+    if (a.body.modelId !== c.model.modelId || !Array.isArray(signals) || signals.length !== n)
+      return { kind: 'invalid', reason: 'malformed: wrong model or public signal count' };
+    if (signals[n - 2] !== c.inputHash) return { kind: 'invalid', reason: 'inputHashMismatch' };
+    if (signals[n - 1] !== c.binding.toString()) return { kind: 'invalid', reason: 'bindingMismatch' };
+    return undefined;
+  }
+
+  /** A sliced model's answer: every slice proof, chained, for this input and this binding. */
+  private async judgeSliced(c: Challenge, a: Answer): Promise<Outcome> {
+    if (!a.ok) return this.precheck(c, a)!;
+    const r = await verifySliced(c.model.sliced!, slicedBundleOf(a.body, c.model.sliced!, c.binding), {
+      input: c.input,
+      binding: c.binding,
+    });
+    return r.ok
+      ? { kind: 'verified', latencyMs: a.latencyMs }
+      : { kind: 'invalid', reason: `${r.reason}: ${r.detail}` };
+  }
+
+  /** The outcome of one answer, judged exactly as in a round (one pairing, no batch). */
+  async judge(c: Challenge, a: Answer): Promise<Outcome> {
+    if (c.model.sliced) return this.judgeSliced(c, a);
+    const early = this.precheck(c, a);
+    if (early || !a.ok) return early!;
+    const [r] = await batchVerify(c.model.vkey, [
+      { publicSignals: a.body.publicSignals, proof: a.body.proof },
+    ]);
+    return r!.ok ? { kind: 'verified', latencyMs: a.latencyMs } : { kind: 'invalid', reason: r!.reason };
+  }
+
+  async runRound(): Promise<RoundResult> {
+    const started = performance.now();
+    const scores = this.store.scores();
+    const roundMiners = await this.miners();
+    const next = this.store.lastRound() + 1;
+    const eligible = roundMiners.filter((m) => (scores.get(m.hotkey)?.cooldownUntil ?? 0) < next);
+
+    // 1. fresh challenges, reserved in the replay guard before anything is sent
+    const challenges = await Promise.all(
+      eligible.map((miner, i) => this.challengeFor(miner, this.models[(next + i) % this.models.length]!)),
+    );
+
+    // 2. query, organic requests first when slots are short
+    const answers = await Promise.all(challenges.map((c) => this.ask(c, PRIORITY.synthetic)));
+
+    // 3. the cheap checks first; then the pairings, batched per model, and the sliced chains
     const outcomes = new Map<string, Outcome>();
-    const reasons = new Map<string, string>();
     const pending: { index: number; model: Model }[] = [];
-    const slicedPending: number[] = [];
     answers.forEach((a, i) => {
       const c = challenges[i]!;
-      const hk = c.miner.hotkey;
-      if (!a.ok) {
-        // a 200 that is not JSON is a broken answer; everything else is transport (never a cheat)
-        const o: Outcome =
-          a.failure === 'malformed'
-            ? { kind: 'invalid', reason: 'malformed answer' }
-            : { kind: 'transport', reason: `${a.failure}${a.status ? ` ${a.status}` : ''}: ${a.detail}` };
-        outcomes.set(hk, o);
-        return;
-      }
-      if (c.model.sliced) {
-        slicedPending.push(i);
-        return;
-      }
-      const signals = a.body.publicSignals;
-      const n = c.model.artifacts.manifest.publicSignals.names.length;
-      if (a.body.modelId !== c.model.modelId || !Array.isArray(signals) || signals.length !== n) {
-        outcomes.set(hk, { kind: 'invalid', reason: 'malformed: wrong model or public signal count' });
-      } else if (signals[n - 2] !== c.inputHash) {
-        outcomes.set(hk, { kind: 'invalid', reason: 'inputHashMismatch' });
-      } else if (signals[n - 1] !== c.binding.toString()) {
-        outcomes.set(hk, { kind: 'invalid', reason: 'bindingMismatch' });
-      } else {
-        pending.push({ index: i, model: c.model });
-      }
+      const early = c.model.sliced ? undefined : this.precheck(c, a);
+      if (early) outcomes.set(c.miner.hotkey, early);
+      else if (!c.model.sliced) pending.push({ index: i, model: c.model });
     });
     for (const model of this.models) {
       const group = pending.filter((p) => p.model === model);
@@ -217,29 +286,34 @@ export class Validator {
         );
       });
     }
-    // a sliced model's answer: every slice proof, chained, for this input and this binding
-    for (const i of slicedPending) {
-      const c = challenges[i]!;
-      const a = answers[i]!;
-      if (!a.ok) continue;
-      const r = await verifySliced(c.model.sliced!, slicedBundleOf(a.body, c.model.sliced!, c.binding), {
-        input: c.input,
-        binding: c.binding,
-      });
-      outcomes.set(
-        c.miner.hotkey,
-        r.ok
-          ? { kind: 'verified', latencyMs: a.latencyMs }
-          : { kind: 'invalid', reason: `${r.reason}: ${r.detail}` },
-      );
+    for (const [i, c] of challenges.entries()) {
+      if (c.model.sliced) outcomes.set(c.miner.hotkey, await this.judgeSliced(c, answers[i]!));
     }
-    for (const [h, o] of outcomes) if (o.kind !== 'verified') reasons.set(h, o.reason);
-
-    if (this.config.proofDir) await this.keepProofs(round, challenges, answers, outcomes);
 
     // 4. score, weigh and commit the round atomically
-    const { scores: next, latency } = applyRound(scores, outcomes, round);
-    const all = roundMiners.map((m) => next.get(m.hotkey) ?? freshScore(m.hotkey));
+    const result = this.commit(roundMiners, challenges, answers, outcomes);
+    if (this.config.proofDir) await this.keepProofs(result.round, challenges, answers, outcomes);
+    this.countRounds();
+    this.roundMs(performance.now() - started);
+    return result;
+  }
+
+  /**
+   * Scores one round's outcomes and commits them with the request log and the weights, in one
+   * transaction. Synchronous from reading the scores to writing them: rounds committed by
+   * concurrent callers (a gateway's organic requests) each build on the one before.
+   */
+  commit(
+    roundMiners: readonly { hotkey: string }[],
+    challenges: readonly Challenge[],
+    answers: readonly Answer[],
+    outcomes: ReadonlyMap<string, Outcome>,
+  ): RoundResult {
+    const round = this.store.lastRound() + 1;
+    const { scores: next, latency } = applyRound(this.store.scores(), outcomes, round);
+    const hotkeys = new Set(roundMiners.map((m) => m.hotkey));
+    for (const c of challenges) hotkeys.add(c.miner.hotkey);
+    const all = [...hotkeys].map((h) => next.get(h) ?? freshScore(h));
     const weights = weightsFromScores(all);
     const records: RequestRecord[] = challenges.map((c, i) => {
       const o = outcomes.get(c.miner.hotkey)!;
@@ -250,7 +324,7 @@ export class Validator {
         nonce: c.nonce,
         inputHash: c.inputHash,
         outcome: o.kind,
-        reason: reasons.get(c.miner.hotkey) ?? '',
+        reason: o.kind === 'verified' ? '' : o.reason,
         latencyMs: answers[i]!.latencyMs,
         latencyScore: latency.get(c.miner.hotkey) ?? 0,
         scoreAfter: next.get(c.miner.hotkey)!.score,
@@ -258,8 +332,6 @@ export class Validator {
     });
     this.store.commitRound(round, records, all, weights);
     for (const r of records) this.countRequests({ outcome: r.outcome });
-    this.countRounds();
-    this.roundMs(performance.now() - started);
     return {
       round,
       outcomes: [...outcomes].map(([hotkey, outcome]) => ({ hotkey, outcome })),
@@ -271,16 +343,8 @@ export class Validator {
   /** Writes each verified proof with its challenge to proofDir (an auditor re-checks them with `zkinfer audit run`). */
   private async keepProofs(
     round: number,
-    challenges: readonly {
-      miner: { hotkey: string };
-      model: Model;
-      input: number[];
-      nonce: string;
-      inputHash: string;
-      binding: bigint;
-      parts: object;
-    }[],
-    answers: readonly Awaited<ReturnType<typeof callAxon<ProveInferenceResponse>>>[],
+    challenges: readonly Challenge[],
+    answers: readonly Answer[],
     outcomes: ReadonlyMap<string, Outcome>,
   ): Promise<void> {
     const dir = this.config.proofDir!;
@@ -339,20 +403,6 @@ export class Validator {
   close(): void {
     this.store.close();
   }
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
 }
 
 /** Dataset inputs of the given size from {"inputs": [[...], ...]} (entries of other sizes are skipped). */

@@ -105,6 +105,26 @@ export class ValidatorStore {
     }
   }
 
+  /**
+   * Reserves the nonce of an organic request (its input is the caller's and may repeat); false when
+   * the nonce was ever used. The input is recorded too, so the validator's own challenges never
+   * send it again.
+   */
+  reserveNonce(round: number, nonce: string, inputHash: string): boolean {
+    return this.db
+      .transaction(() => {
+        const n = this.db
+          .prepare('INSERT OR IGNORE INTO used_nonces (nonce, round) VALUES (?, ?)')
+          .run(nonce, round);
+        if (n.changes === 0) return false;
+        this.db
+          .prepare('INSERT OR IGNORE INTO used_inputs (input_hash, round) VALUES (?, ?)')
+          .run(inputHash, round);
+        return true;
+      })
+      .exclusive();
+  }
+
   nonceCount(): number {
     return (this.db.prepare('SELECT COUNT(*) AS c FROM used_nonces').get() as { c: number }).c;
   }
