@@ -23,6 +23,10 @@ export const MODULES: readonly { commands: readonly string[]; load: () => Promis
     commands: ['validator', 'scores', 'replay-scores'],
     load: async () => (await import('./validatorCommands.ts')).registerValidatorCommands,
   },
+  {
+    commands: ['gateway', 'request'],
+    load: async () => (await import('./gatewayCommands.ts')).registerGatewayCommands,
+  },
   { commands: ['subnet'], load: async () => (await import('./subnetCommands.ts')).registerSubnetCommands },
   { commands: ['demo'], load: async () => (await import('./demoCommand.ts')).registerDemoCommand },
   { commands: ['watch'], load: async () => (await import('./watchCommand.ts')).registerWatchCommand },

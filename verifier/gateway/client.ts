@@ -1,0 +1,230 @@
+import { fromField } from '../../circuits/core/field.ts';
+import { inputHashOf } from '../../circuits/inputHash.ts';
+import { modelIdOf } from '../../circuits/setup/setup.ts';
+import { computeBinding } from '../../protocol/binding.ts';
+import type { Hotkey } from '../../protocol/keys.ts';
+import { verifyProof } from '../verifyProof.ts';
+import { gatewaySigningMessage, SIGNED_HEADERS } from './auth.ts';
+import type { GatewayErrorCode } from './gatewayError.ts';
+
+/** A model as GET /v1/models describes it. */
+export interface GatewayModel {
+  readonly modelId: string;
+  readonly name: string;
+  readonly input: {
+    readonly name: string;
+    readonly shape: readonly number[];
+    readonly size: number;
+    readonly range: readonly [number, number];
+    readonly bits: number;
+    readonly scale: number;
+    /** The quantized input's bounds (integers): values are clamped to them. */
+    readonly min: number;
+    readonly max: number;
+  };
+  readonly outputs: readonly { name: string; shape: readonly number[]; scale: number; size: number }[];
+  readonly outputsHashed: boolean;
+  readonly constraints: number;
+  readonly slices: number | null;
+  readonly settlement: boolean;
+}
+
+/** A verified answer as POST /v1/inference returns it. */
+export interface GatewayResult {
+  readonly id: string;
+  readonly status: 'verified';
+  readonly verified: true;
+  readonly modelId: string;
+  readonly model: string;
+  readonly input: readonly number[];
+  readonly output: readonly number[];
+  readonly class: number;
+  readonly inputHash: string;
+  readonly binding: { value: string; nonce: string; validatorHotkey: string; minerHotkey: string };
+  readonly bundle: {
+    readonly format: string;
+    readonly proof?: unknown;
+    readonly publicSignals?: readonly string[];
+    readonly slices?: readonly unknown[];
+    readonly outputs: readonly number[];
+    readonly predictedClass: number;
+    readonly binding: string;
+  };
+  readonly miner: string;
+  readonly latencyMs: number;
+  readonly totalMs: number;
+  readonly createdAt: string;
+  readonly settlement: null;
+}
+
+/** An error answer of the gateway (or a transport failure: code TRANSPORT, status 0). */
+export class GatewayClientError extends Error {
+  override name = 'GatewayClientError';
+  constructor(
+    readonly code: GatewayErrorCode | 'TRANSPORT' | 'BAD_RESPONSE',
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What a local check of a result found: ok, or the first thing that is wrong. */
+export type LocalVerification = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+export interface GatewayClientOptions {
+  /** An API key from `zkinfer gateway keys create`. */
+  readonly apiKey?: string;
+  /** Or sign each request with an sr25519 hotkey the gateway allows. */
+  readonly hotkey?: Hotkey;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A typed client of the zkinfer gateway. `infer` returns the gateway's answer; `verifyLocally`
+ * checks it without trusting the gateway: the verification key must hash to the modelId asked
+ * for, the proof must verify under it for this input's hash and the recomputed binding, and the
+ * proven outputs must be the ones returned.
+ */
+export class GatewayClient {
+  readonly baseUrl: string;
+
+  constructor(
+    baseUrl: string,
+    private readonly options: GatewayClientOptions = {},
+  ) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  async models(): Promise<GatewayModel[]> {
+    return ((await this.get('/v1/models')) as { models: GatewayModel[] }).models;
+  }
+
+  /** The model by modelId or name. */
+  async model(idOrName: string): Promise<GatewayModel> {
+    const all = await this.models();
+    const m = all.find((x) => x.modelId === idOrName) ?? all.find((x) => x.name === idOrName);
+    if (!m) throw new GatewayClientError('UNKNOWN_MODEL', 404, `the gateway does not serve ${idOrName}`);
+    return m;
+  }
+
+  verificationKey(modelId: string): Promise<unknown> {
+    return this.get(`/v1/models/${encodeURIComponent(modelId)}/vkey`);
+  }
+
+  async infer(
+    model: string,
+    input: readonly number[],
+    options: { redundancy?: number; deadlineMs?: number } = {},
+  ): Promise<GatewayResult> {
+    return (await this.request('POST', '/v1/inference', { model, input, ...options })) as GatewayResult;
+  }
+
+  /** A stored result: verified, pending or failed. */
+  result(id: string): Promise<unknown> {
+    return this.get(`/v1/inference/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * Checks a result locally against the key the gateway serves for `expectedModelId` (the id the
+   * caller trusts, e.g. from a registry or the AVS). Never throws for a bad result: `{ ok: false }`.
+   */
+  async verifyLocally(
+    result: GatewayResult,
+    expectedModelId: string,
+    model?: GatewayModel,
+  ): Promise<LocalVerification> {
+    if (result.modelId !== expectedModelId)
+      return { ok: false, reason: `the result is for model ${result.modelId}, not ${expectedModelId}` };
+    const info = model ?? (await this.model(expectedModelId));
+    if (info.slices !== null)
+      return {
+        ok: false,
+        reason: `model ${info.name} is sliced; check its bundle with zkinfer verify against the model's artifacts`,
+      };
+    const vkey = await this.verificationKey(expectedModelId);
+    if (modelIdOf(vkey) !== expectedModelId)
+      return {
+        ok: false,
+        reason: 'the verification key served does not hash to the modelId: the gateway swapped keys',
+      };
+    const b = result.bundle;
+    const signals = b.publicSignals ?? [];
+    const n = signals.length;
+    const inputHash = await inputHashOf(result.input, info.input);
+    const binding = await computeBinding(result.binding);
+    if (binding.toString() !== result.binding.value)
+      return { ok: false, reason: 'the binding value is not Poseidon(nonce, validator, miner)' };
+    const r = await verifyProof(vkey, signals, b.proof, {
+      inputHash: { index: n - 2, value: inputHash },
+      binding: { index: n - 1, value: binding },
+    });
+    if (!r.ok) return { ok: false, reason: `${r.reason}: ${r.detail}` };
+    if (!info.outputsHashed) {
+      const scales = info.outputs.flatMap((o) => new Array<number>(o.size).fill(o.scale));
+      const proven = signals.slice(0, n - 2).map((s, i) => Number(fromField(BigInt(s))) / 2 ** scales[i]!);
+      if (
+        proven.length !== result.output.length ||
+        proven.some((v, i) => Math.abs(v - result.output[i]!) > 1e-9)
+      )
+        return { ok: false, reason: 'the outputs returned are not the proven outputs' };
+      const first = info.outputs[0]!;
+      if (first.size > 1) {
+        const head = proven.slice(0, first.size);
+        if (head.indexOf(Math.max(...head)) !== result.class)
+          return { ok: false, reason: `class ${result.class} is not the arg-max of the proven outputs` };
+      }
+    }
+    return { ok: true };
+  }
+
+  private get(path: string): Promise<unknown> {
+    return this.request('GET', path);
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<unknown> {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.options.apiKey) headers['authorization'] = `Bearer ${this.options.apiKey}`;
+    else if (this.options.hotkey && method !== 'GET') {
+      const ts = String(Date.now());
+      headers[SIGNED_HEADERS.hotkey] = this.options.hotkey.ss58;
+      headers[SIGNED_HEADERS.timestamp] = ts;
+      headers[SIGNED_HEADERS.signature] = this.options.hotkey.sign(
+        gatewaySigningMessage(method, path, ts, text),
+      );
+    }
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: text }),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 180_000),
+      });
+    } catch (e) {
+      throw new GatewayClientError(
+        'TRANSPORT',
+        0,
+        `cannot reach the gateway at ${this.baseUrl}: ${(e as Error).message}`,
+      );
+    }
+    const raw = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new GatewayClientError(
+        'BAD_RESPONSE',
+        res.status,
+        `the gateway answered ${res.status} with non-JSON`,
+      );
+    }
+    if (!res.ok) {
+      const e = (parsed as { error?: { code?: GatewayErrorCode; message?: string } }).error;
+      throw new GatewayClientError(e?.code ?? 'BAD_RESPONSE', res.status, e?.message ?? `HTTP ${res.status}`);
+    }
+    return parsed;
+  }
+}

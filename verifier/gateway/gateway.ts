@@ -1,0 +1,419 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { requireFile } from '../../circuits/artifacts.ts';
+import { sliceVkeys } from '../../circuits/slicedModel.ts';
+import { freshScore, weightsFromScores } from '../core/scoring.ts';
+import type { Model, Validator } from '../validator.ts';
+import { Authenticator } from './auth.ts';
+import { EventHub, type HubEvent } from './eventHub.ts';
+import type { GatewayConfig } from './gatewayConfig.ts';
+import { GatewayError } from './gatewayError.ts';
+import type { GatewayStore, StoredResult } from './gatewayStore.ts';
+import { checkInput, parseInferenceRequest } from './inferenceRequest.ts';
+import { OPENAPI } from './openapi.ts';
+import { answerOrganic } from './organic.ts';
+
+const MAX_BODY_BYTES = 1 << 20;
+
+/** Static files of the page, by URL path: [file, content type]. */
+const STATIC: Readonly<Record<string, readonly [string, string]>> = {
+  '/': [fileURLToPath(new URL('./page/index.html', import.meta.url)), 'text/html; charset=utf-8'],
+  '/assets/page.js': [
+    fileURLToPath(new URL('./page/page.js', import.meta.url)),
+    'text/javascript; charset=utf-8',
+  ],
+  '/assets/snarkjs.min.js': [
+    fileURLToPath(new URL('../../node_modules/snarkjs/build/snarkjs.min.js', import.meta.url)),
+    'text/javascript; charset=utf-8',
+  ],
+};
+
+/**
+ * A validator's front door: an HTTP JSON API (OpenAPI document at /openapi.json) that answers
+ * organic requests with verified proofs, stores every result, streams progress, and serves a page
+ * that verifies proofs in the browser. Between requests the validator runs its own rounds; organic
+ * requests take free axon slots before them and are scored the same way.
+ */
+export class Gateway {
+  private server: Server | undefined;
+  private readonly hub = new EventHub();
+  private readonly auth: Authenticator;
+  /** Organic requests still running (answered or not) and their scoring: stop() waits for them. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private stopping = false;
+  private roundsLoop: Promise<void> | undefined;
+
+  constructor(
+    readonly config: GatewayConfig,
+    readonly validator: Validator,
+    readonly store: GatewayStore,
+    private readonly log: (e: Record<string, unknown>) => void = () => {},
+  ) {
+    this.auth = new Authenticator(config.auth, store);
+    // a request the previous process never finished is failed, not left pending forever
+    for (const r of store.recentResults(10_000))
+      if (r.status === 'pending')
+        store.finishResult(r.id, 'failed', {
+          error: { code: 'INTERNAL', message: 'the gateway stopped before this request was answered' },
+        });
+  }
+
+  /** Listens (loopback by default) and starts the validator's own rounds; returns the base URL. */
+  async start(roundIntervalMs = this.validator.config.roundIntervalMs): Promise<string> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        this.log({ msg: 'gateway error', error: (e as Error).message });
+        if (!res.headersSent) send(res, 500, new GatewayError('INTERNAL', 'internal error').toJSON());
+        else res.end();
+      });
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.port, this.config.host, () => resolve());
+    });
+    if (this.config.syntheticRounds) this.roundsLoop = this.runRounds(roundIntervalMs);
+    return this.url;
+  }
+
+  get url(): string {
+    const a = this.server?.address() as AddressInfo | null | undefined;
+    if (!a) throw new Error('the gateway is not listening');
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    return `http://${host}:${a.port}`;
+  }
+
+  /** Stops listening, ends the rounds, waits for requests in flight to be answered and scored. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const server = this.server;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
+    await this.roundsLoop;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async runRounds(intervalMs: number): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const r = await this.validator.runRound();
+        this.log({ msg: 'round', round: r.round, weights: Object.fromEntries(r.weights) });
+      } catch (e) {
+        this.log({ msg: 'round failed', error: (e as Error).message });
+      }
+      const until = Date.now() + Math.max(intervalMs, 200);
+      while (!this.stopping && Date.now() < until) await sleep(Math.min(100, until - Date.now()));
+    }
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p)).catch(() => {});
+    return p;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    try {
+      const file = STATIC[path];
+      if (file && method === 'GET') {
+        res.writeHead(200, { 'content-type': file[1], 'cache-control': 'no-cache' });
+        res.end(await readFile(file[0]));
+        return;
+      }
+      if (path === '/openapi.json' && method === 'GET') return send(res, 200, OPENAPI);
+      if (path === '/v1/models' && method === 'GET') return send(res, 200, { models: this.models() });
+      const vkey = path.match(/^\/v1\/models\/([^/]+)\/vkey$/);
+      if (vkey && method === 'GET') return send(res, 200, await this.vkeyOf(vkey[1]!));
+      if (path === '/v1/miners' && method === 'GET') return send(res, 200, await this.miners());
+      if (path === '/v1/inference' && method === 'POST') return await this.infer(req, res, method, path);
+      if (path === '/v1/inference' && method === 'GET')
+        return send(res, 200, this.recent(url.searchParams.get('limit')));
+      const one = path.match(/^\/v1\/inference\/([^/]+)(\/events)?$/);
+      if (one && method === 'GET') {
+        const stored = this.store.result(one[1]!);
+        if (!stored) throw new GatewayError('NOT_FOUND', `no request with id ${one[1]}`);
+        if (one[2]) return this.stream(res, stored);
+        return send(res, 200, storedBody(stored));
+      }
+      const known = path === '/openapi.json' || path.startsWith('/v1/') || Object.hasOwn(STATIC, path);
+      if (known) throw new GatewayError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`);
+      throw new GatewayError('NOT_FOUND', `no route ${path} (see /openapi.json)`);
+    } catch (e) {
+      if (!(e instanceof GatewayError)) throw e;
+      const headers: Record<string, string> = {};
+      if (e.retryAfterSeconds !== undefined) headers['retry-after'] = String(e.retryAfterSeconds);
+      send(res, e.status, e.toJSON(), headers);
+    }
+  }
+
+  private models(): object[] {
+    return this.validator.modelList().map((m) => {
+      const mf = m.sliced ? m.sliced.manifest : m.artifacts.manifest;
+      const last = m.sliced ? m.sliced.slices[m.sliced.slices.length - 1]! : m.artifacts;
+      const enc = mf.input;
+      return {
+        modelId: m.modelId,
+        name: mf.name,
+        input: {
+          name: enc.name,
+          shape: enc.shape,
+          size: enc.size,
+          range: enc.range,
+          bits: enc.bits,
+          scale: enc.scale,
+          min: enc.min,
+          max: enc.max,
+        },
+        outputs: mf.outputs.map((o) => ({ name: o.name, shape: o.shape, scale: o.scale, size: o.size })),
+        outputsHashed: last.manifest.publicSignals.outputsHashed,
+        constraints: m.sliced ? m.sliced.manifest.totalConstraints : m.artifacts.manifest.circuit.constraints,
+        slices: m.sliced ? m.sliced.slices.length : null,
+        settlement: false,
+      };
+    });
+  }
+
+  private findModel(idOrName: string): Model {
+    const models = this.validator.modelList();
+    const m =
+      models.find((x) => x.modelId === idOrName) ??
+      models.find((x) => (x.sliced ? x.sliced.manifest.name : x.artifacts.manifest.name) === idOrName);
+    if (!m)
+      throw new GatewayError(
+        'UNKNOWN_MODEL',
+        `unknown model ${idOrName} (served: ${models.map((x) => x.modelId.slice(0, 12)).join(', ')}; GET /v1/models)`,
+      );
+    return m;
+  }
+
+  private async vkeyOf(modelId: string): Promise<unknown> {
+    const m = this.findModel(modelId);
+    if (m.sliced) return { slices: await sliceVkeys(m.sliced) };
+    return JSON.parse(
+      await readFile(requireFile(m.artifacts.paths.vkey, 'verification key'), 'utf8'),
+    ) as unknown;
+  }
+
+  private async miners(): Promise<object> {
+    const scores = this.validator.store.scores();
+    const round = this.validator.store.lastRound();
+    const all = await this.validator.miners();
+    const weights = weightsFromScores(all.map((m) => scores.get(m.hotkey) ?? freshScore(m.hotkey)));
+    return {
+      round,
+      miners: all.map((m) => {
+        const s = scores.get(m.hotkey);
+        return {
+          hotkey: m.hotkey,
+          score: s?.score ?? 0,
+          weight: weights.get(m.hotkey) ?? 0,
+          verified: s?.verified ?? 0,
+          invalid: s?.invalid ?? 0,
+          transport: s?.transport ?? 0,
+          coolingDown: (s?.cooldownUntil ?? 0) > round,
+        };
+      }),
+      history: this.validator.store
+        .requests()
+        .slice(-300)
+        .map((r) => ({
+          round: r.round,
+          hotkey: r.hotkey,
+          outcome: r.outcome,
+          latencyMs: r.latencyMs,
+          scoreAfter: r.scoreAfter,
+        })),
+    };
+  }
+
+  private recent(limitParam: string | null): object {
+    const limit = limitParam === null ? 20 : Number(limitParam);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+      throw new GatewayError('BAD_REQUEST', `limit must be an integer in [1, 200], got ${limitParam}`);
+    return {
+      results: this.store.recentResults(limit).map((r) => {
+        const body = (r.body ?? {}) as { class?: number; miner?: string; latencyMs?: number };
+        const ok = r.status === 'verified';
+        return {
+          id: r.id,
+          status: r.status,
+          modelId: r.modelId,
+          createdAt: r.createdAt,
+          class: ok ? (body.class ?? null) : null,
+          miner: ok ? (body.miner ?? null) : null,
+          latencyMs: ok ? (body.latencyMs ?? null) : null,
+        };
+      }),
+    };
+  }
+
+  private async infer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    path: string,
+  ): Promise<void> {
+    const text = await readBody(req);
+    const caller = await this.auth.authenticate((n) => headerOf(req, n), method, path, text);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (e) {
+      throw new GatewayError('BAD_REQUEST', `the body is not JSON: ${(e as Error).message}`);
+    }
+    const request = parseInferenceRequest(body, this.config);
+    const model = this.findModel(request.model);
+    const mf = model.sliced ? model.sliced.manifest : model.artifacts.manifest;
+    checkInput(request.input, mf.input, mf.name);
+    if (request.settle)
+      throw new GatewayError(
+        'SETTLEMENT_UNAVAILABLE',
+        'settle: true is not available on this gateway yet; verify the returned bundle, or settle it with zkinfer avs',
+      );
+    const quota = this.store.takeQuota(caller.id, caller.quotaPerMinute);
+    if (!quota.ok)
+      throw new GatewayError(
+        'QUOTA_EXCEEDED',
+        `quota of ${caller.quotaPerMinute} requests a minute used up for ${caller.id}; retry in ${quota.retryAfter} s`,
+        quota.retryAfter,
+      );
+
+    const id = randomUUID();
+    const createdAt = new Date().toISOString();
+    const started = performance.now();
+    this.store.createResult(id, model.modelId, caller.id);
+    this.hub.open(id);
+    this.hub.emit(id, 'queued', { modelId: model.modelId });
+    const work = this.track(
+      (async () => {
+        try {
+          const { answer, scored } = await answerOrganic(this.validator, model, request.input, {
+            redundancy: request.redundancy,
+            deadlineMs: request.deadlineMs,
+            onEvent: (e) => this.hub.emit(id, e.type, { ...e }),
+          });
+          this.track(scored).catch((e: unknown) => this.log({ msg: 'scoring failed', id, error: String(e) }));
+          const { modelName, ...rest } = answer;
+          const result = {
+            id,
+            status: 'verified' as const,
+            verified: true as const,
+            ...rest,
+            model: modelName,
+            totalMs: Math.round(performance.now() - started),
+            createdAt,
+            settlement: null,
+          };
+          this.store.finishResult(id, 'verified', result);
+          this.hub.emit(id, 'done', result);
+          this.log({ msg: 'organic', id, miner: answer.miner, class: answer.class, totalMs: result.totalMs });
+          return { status: 200, body: result as object };
+        } catch (e) {
+          const err = e instanceof GatewayError ? e : new GatewayError('INTERNAL', (e as Error).message);
+          this.store.finishResult(id, 'failed', err.toJSON());
+          this.hub.emit(id, 'failed', err.toJSON());
+          this.log({ msg: 'organic failed', id, code: err.code, error: err.message });
+          return { status: err.status, body: err.toJSON() as object };
+        }
+      })(),
+    );
+    if (request.async) {
+      send(res, 202, {
+        id,
+        status: 'pending',
+        result: `/v1/inference/${id}`,
+        events: `/v1/inference/${id}/events`,
+      });
+      return;
+    }
+    const out = await work;
+    send(res, out.status, out.body);
+  }
+
+  /** Server-sent events of one request; a finished request not in the hub gets its final event. */
+  private stream(res: ServerResponse, stored: StoredResult): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    const write = (e: HubEvent) => {
+      res.write(`event: ${e.type}\ndata: ${JSON.stringify({ at: e.at, ...e.data })}\n\n`);
+      if (e.type === 'done' || e.type === 'failed') res.end();
+    };
+    const unsubscribe = this.hub.subscribe(stored.id, write);
+    if (unsubscribe) {
+      res.on('close', unsubscribe);
+      return;
+    }
+    const at = stored.finishedAt ?? stored.createdAt;
+    if (stored.status === 'verified')
+      write({ type: 'done', at, data: stored.body as Record<string, unknown> });
+    else if (stored.status === 'failed')
+      write({ type: 'failed', at, data: stored.body as Record<string, unknown> });
+    else res.end();
+  }
+}
+
+function storedBody(r: StoredResult): object {
+  if (r.status === 'verified') return r.body as object;
+  if (r.status === 'pending')
+    return { id: r.id, status: 'pending', modelId: r.modelId, createdAt: r.createdAt };
+  return {
+    id: r.id,
+    status: 'failed',
+    modelId: r.modelId,
+    createdAt: r.createdAt,
+    error: (r.body as { error: unknown }).error,
+  };
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * The body as text. A body over the limit is read to its end but not kept (answering before the
+ * client finished sending would reset the connection), up to 8× the limit; beyond that the
+ * connection is cut.
+ */
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 8 * MAX_BODY_BYTES) {
+      req.destroy();
+      break;
+    }
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
+  }
+  if (size > MAX_BODY_BYTES)
+    throw new GatewayError('PAYLOAD_TOO_LARGE', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
