@@ -230,11 +230,15 @@ function chart(svgId, series, yLabel) {
   const [y0, y1] = [0, Math.max(...ys, 1e-9)];
   const X = (x) => 30 + ((x - x0) / (x1 - x0)) * (W - 40);
   const Y = (y) => H - 20 - ((y - y0) / (y1 - y0)) * (H - 30);
-  const lines = series.map(
-    (s, i) =>
-      `<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5" points="${s.points.map((p) => `${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(' ')}"/>` +
-      `<text x="${W - 90}" y="${14 + 12 * i}" font-size="10" fill="${COLORS[i % COLORS.length]}">${s.name.slice(0, 12)}</text>`,
-  );
+  const lines = series.map((s, i) => {
+    const color = COLORS[i % COLORS.length];
+    const xy = s.points.map((p) => [X(p[0]).toFixed(1), Y(p[1]).toFixed(1)]);
+    return (
+      `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${xy.map((p) => p.join(',')).join(' ')}"/>` +
+      xy.map((p) => `<circle cx="${p[0]}" cy="${p[1]}" r="2.5" fill="${color}"/>`).join('') +
+      `<text x="${W - 90}" y="${14 + 12 * i}" font-size="10" fill="${color}">${s.name.slice(0, 12)}</text>`
+    );
+  });
   svg.innerHTML = `${title}<text x="2" y="12" font-size="10">${y1.toFixed(y1 < 10 ? 2 : 0)} ${yLabel}</text><text x="2" y="${H - 8}" font-size="10">round ${x0}…${x1}</text>${lines.join('')}`;
 }
 
