@@ -1,5 +1,5 @@
 import type { Groth16Proof } from 'snarkjs';
-import type { BindingParts } from './binding.ts';
+import { type AvsBindingParts, avsPartsError, type BindingParts } from './binding.ts';
 
 /** Synapse names: the path of POST /<SynapseName>. */
 export const SYNAPSES = ['ProveInference', 'Capacity'] as const;
@@ -69,6 +69,8 @@ export function parseProveInference(body: unknown): ProveInferenceRequest | stri
   ) {
     return 'binding must be { nonce, validatorHotkey, minerHotkey } strings';
   }
+  const avsError = binding['avs'] === undefined ? undefined : avsPartsError(binding['avs']);
+  if (avsError) return avsError;
   const deadlineMs = b['deadlineMs'];
   if (
     typeof deadlineMs !== 'number' ||
@@ -84,6 +86,7 @@ export function parseProveInference(body: unknown): ProveInferenceRequest | stri
       nonce: binding['nonce'],
       validatorHotkey: binding['validatorHotkey'],
       minerHotkey: binding['minerHotkey'],
+      ...(binding['avs'] === undefined ? {} : { avs: binding['avs'] as AvsBindingParts }),
     },
     deadlineMs,
   };

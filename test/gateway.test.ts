@@ -395,10 +395,11 @@ describe('gateway: auth, quotas and every documented error', () => {
   }, 120_000);
 
   it('every documented error code was answered by some test above', () => {
-    // INTERNAL is what an unexpected failure becomes: no request can cause it on purpose
+    // INTERNAL is what an unexpected failure becomes: no request can cause it on purpose;
+    // SETTLEMENT_FAILED needs a chain, and is answered in test/gatewaySettle.test.ts
     expect([...codesSeen].sort()).toEqual(
       Object.keys(GATEWAY_ERRORS)
-        .filter((c) => c !== 'INTERNAL')
+        .filter((c) => c !== 'INTERNAL' && c !== 'SETTLEMENT_FAILED')
         .sort(),
     );
   });

@@ -5,7 +5,7 @@ import { type Artifacts, openArtifacts, requireFile } from '../circuits/artifact
 import { inputHashOf } from '../circuits/inputHash.ts';
 import { isSlicedDir } from '../circuits/slicedManifest.ts';
 import { openSlicedSetUp, type SlicedModel, slicedModelId } from '../circuits/slicedModel.ts';
-import { type BindingParts, computeBinding } from '../protocol/binding.ts';
+import { type AvsBindingParts, type BindingParts, computeBinding } from '../protocol/binding.ts';
 import { CHALLENGE_PROOF_FORMAT, type ChallengeProof } from '../protocol/challengeProof.ts';
 import { type CallResult, callAxon } from '../protocol/dendrite.ts';
 import { ArtifactError } from '../protocol/errors.ts';
@@ -148,12 +148,14 @@ export class Validator {
   /**
    * A challenge for `miner` on `model`. Without an input: an unused dataset entry or fresh CSPRNG
    * values, never an input sent before. With one (an organic request): that input, with a fresh
-   * nonce; the input is marked used so the validator's own challenges never repeat it.
+   * nonce; the input is marked used so the validator's own challenges never repeat it. With `avs`
+   * parts the proof must carry that AVS task's binding (a request to be settled on chain).
    */
   async challengeFor(
     miner: { hotkey: string; url: string },
     model: Model,
     organicInput?: readonly number[],
+    avs?: AvsBindingParts,
   ): Promise<Challenge> {
     const enc = model.artifacts.manifest.input;
     const round = this.store.lastRound() + 1;
@@ -166,7 +168,12 @@ export class Validator {
         ? this.store.reserveNonce(round, nonce, inputHash)
         : this.store.reserveChallenge(round, nonce, inputHash);
       if (reserved) {
-        const parts = { nonce, validatorHotkey: this.hotkey.ss58, minerHotkey: miner.hotkey };
+        const parts = {
+          nonce,
+          validatorHotkey: this.hotkey.ss58,
+          minerHotkey: miner.hotkey,
+          ...(avs ? { avs } : {}),
+        };
         return { miner, model, input, nonce, inputHash, binding: await computeBinding(parts), parts };
       }
     }

@@ -1,38 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { type JsonRpcProvider, type Signer, Wallet } from 'ethers';
 import { openArtifacts } from '../../circuits/artifacts.ts';
 import { AvsClient, DEFAULT_AVS_PARAMS, deployAvs } from '../../contracts/avsClient.ts';
 import { deployMirrorCore, readCoreDeployment, readDeployment } from '../../contracts/coreDeployment.ts';
-import { devWallet, providerFor } from '../../contracts/localAvs.ts';
+import { providerFor } from '../../contracts/localAvs.ts';
 import { registerModel } from '../../contracts/registerModel.ts';
 import { InvalidInputError } from '../../protocol/errors.ts';
 import { EXIT, type Io } from './output.ts';
-
-interface KeyOptions {
-  devAccount?: string;
-  keyEnv?: string;
-}
-
-/** The signer: a private key from the named environment variable, or a local node's dev account. */
-function signerFrom(opts: KeyOptions, provider: JsonRpcProvider): Signer {
-  if (opts.keyEnv !== undefined) {
-    const key = process.env[opts.keyEnv];
-    if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key))
-      throw new InvalidInputError(
-        `--key-env ${opts.keyEnv}: the variable must hold a hex private key (0x + 64 hex digits)`,
-        'INVALID_OPTION',
-      );
-    return new Wallet(key, provider);
-  }
-  const n = Number(opts.devAccount ?? '0');
-  if (!Number.isInteger(n) || n < 0)
-    throw new InvalidInputError(
-      `--dev-account must be a non-negative integer, got "${opts.devAccount}"`,
-      'INVALID_OPTION',
-    );
-  return devWallet(provider, n);
-}
+import { type KeyOptions, signerFrom } from './signer.ts';
 
 function positiveInt(name: string, v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;

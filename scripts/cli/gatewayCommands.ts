@@ -7,6 +7,7 @@ import { GatewayClient, GatewayClientError } from '../../verifier/gateway/client
 import { Gateway } from '../../verifier/gateway/gateway.ts';
 import { type GatewayConfig, parseGatewayConfig } from '../../verifier/gateway/gatewayConfig.ts';
 import { GatewayStore } from '../../verifier/gateway/gatewayStore.ts';
+import type { Settler } from '../../verifier/gateway/settler.ts';
 import { Validator } from '../../verifier/validator.ts';
 import { parseValidatorConfig } from '../../verifier/validatorConfig.ts';
 import type { GlobalOptions } from './compileCommands.ts';
@@ -24,6 +25,26 @@ async function validatorConfigOf(config: GatewayConfig, configPath: string) {
     ? config.validator
     : join(dirname(resolve(configPath)), config.validator);
   return parseValidatorConfig(await readJsonConfig(p));
+}
+
+/** The AVS settler the config asks for (loaded only then: ethers and the contracts cost start-up). */
+async function settlerOf(config: GatewayConfig): Promise<Settler | undefined> {
+  const s = config.settlement;
+  if (!s) return undefined;
+  const [{ GatewaySettler }, { AvsClient }, { readDeployment }, { providerFor }, { signerFrom }] =
+    await Promise.all([
+      import('../../contracts/gatewaySettler.ts'),
+      import('../../contracts/avsClient.ts'),
+      import('../../contracts/coreDeployment.ts'),
+      import('../../contracts/localAvs.ts'),
+      import('./signer.ts'),
+    ]);
+  const signer = signerFrom(
+    s.keyEnv !== undefined ? { keyEnv: s.keyEnv } : { devAccount: String(s.devAccount ?? 0) },
+    providerFor(s.rpc),
+  );
+  const client = await AvsClient.connect(await readDeployment(s.deployment), signer);
+  return new GatewaySettler(client, s.queueDb, BigInt(s.feeWei), s.deadlineBlocks);
 }
 
 /** The key store of the gateway whose --config is given (to `gateway`, before or after `keys`). */
@@ -48,7 +69,7 @@ export function registerGatewayCommands(program: Command, io: Io, setExit: (code
         io.out(JSON.stringify({ ts: new Date().toISOString(), ...e }));
       const validator = await Validator.open(await validatorConfigOf(config, opts.config));
       const store = new GatewayStore(config.db);
-      const gw = new Gateway(config, validator, store, log);
+      const gw = new Gateway(config, validator, store, log, await settlerOf(config));
       let stop: () => void = () => {};
       const stopped = new Promise<void>((r) => {
         stop = r;

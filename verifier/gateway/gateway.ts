@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { requireFile } from '../../circuits/artifacts.ts';
+import { inputHashOf } from '../../circuits/inputHash.ts';
 import { sliceVkeys } from '../../circuits/slicedModel.ts';
 import { freshScore, weightsFromScores } from '../core/scoring.ts';
 import type { Model, Validator } from '../validator.ts';
@@ -15,6 +16,7 @@ import type { GatewayStore, StoredResult } from './gatewayStore.ts';
 import { checkInput, parseInferenceRequest } from './inferenceRequest.ts';
 import { OPENAPI } from './openapi.ts';
 import { answerOrganic } from './organic.ts';
+import type { OpenedTask, Settlement, Settler } from './settler.ts';
 
 const MAX_BODY_BYTES = 1 << 20;
 
@@ -51,6 +53,8 @@ export class Gateway {
     readonly validator: Validator,
     readonly store: GatewayStore,
     private readonly log: (e: Record<string, unknown>) => void = () => {},
+    /** The AVS, when requests may ask to be settled (settle: true). */
+    private readonly settler?: Settler,
   ) {
     this.auth = new Authenticator(config.auth, store);
     // a request the previous process never finished is failed, not left pending forever
@@ -61,8 +65,14 @@ export class Gateway {
         });
   }
 
+  /** Models whose tasks the AVS accepts (their keys are registered there). */
+  private readonly settleable = new Set<string>();
+
   /** Listens (loopback by default) and starts the validator's own rounds; returns the base URL. */
   async start(roundIntervalMs = this.validator.config.roundIntervalMs): Promise<string> {
+    if (this.settler)
+      for (const m of this.validator.modelList())
+        if (!m.sliced && (await this.settler.registered(m.modelId))) this.settleable.add(m.modelId);
     const server = createServer((req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         this.log({ msg: 'gateway error', error: (e as Error).message });
@@ -98,6 +108,7 @@ export class Gateway {
     }
     await this.roundsLoop;
     await Promise.allSettled([...this.inFlight]);
+    await this.settler?.close();
   }
 
   private async runRounds(intervalMs: number): Promise<void> {
@@ -178,7 +189,7 @@ export class Gateway {
         outputsHashed: last.manifest.publicSignals.outputsHashed,
         constraints: m.sliced ? m.sliced.manifest.totalConstraints : m.artifacts.manifest.circuit.constraints,
         slices: m.sliced ? m.sliced.slices.length : null,
-        settlement: false,
+        settlement: this.settleable.has(m.modelId),
       };
     });
   }
@@ -275,10 +286,14 @@ export class Gateway {
     const model = this.findModel(request.model);
     const mf = model.sliced ? model.sliced.manifest : model.artifacts.manifest;
     checkInput(request.input, mf.input, mf.name);
-    if (request.settle)
+    if (request.settle && !this.settleable.has(model.modelId))
       throw new GatewayError(
         'SETTLEMENT_UNAVAILABLE',
-        'settle: true is not available on this gateway yet; verify the returned bundle, or settle it with zkinfer avs',
+        !this.settler
+          ? 'this gateway settles nothing (no settlement in its config): send settle: false and verify the bundle yourself'
+          : model.sliced
+            ? `model ${mf.name} is sliced: its proofs are settled optimistically, not through the gateway`
+            : `model ${mf.name} is not registered on the AVS`,
       );
     const quota = this.store.takeQuota(caller.id, caller.quotaPerMinute);
     if (!quota.ok)
@@ -297,10 +312,12 @@ export class Gateway {
     const work = this.track(
       (async () => {
         try {
+          const opened = request.settle ? await this.openTask(id, model, request.input) : undefined;
           const { answer, scored } = await answerOrganic(this.validator, model, request.input, {
             redundancy: request.redundancy,
             deadlineMs: request.deadlineMs,
             onEvent: (e) => this.hub.emit(id, e.type, { ...e }),
+            ...(opened ? { avs: opened.avs } : {}),
           });
           this.track(scored).catch((e: unknown) => this.log({ msg: 'scoring failed', id, error: String(e) }));
           const { modelName, ...rest } = answer;
@@ -312,8 +329,23 @@ export class Gateway {
             model: modelName,
             totalMs: Math.round(performance.now() - started),
             createdAt,
-            settlement: null,
+            settlement: null as Settlement | null,
           };
+          if (opened) {
+            const bundle = answer.bundle as { proof: unknown; publicSignals: readonly string[] };
+            result.settlement = await this.settler!.settle(
+              opened,
+              bundle.proof,
+              bundle.publicSignals,
+              30_000,
+              (s) => {
+                // settled later by the queue: the stored result says so
+                this.store.finishResult(id, 'verified', { ...result, settlement: s });
+                this.log({ msg: 'settled late', id, ...s });
+              },
+            );
+            this.hub.emit(id, 'settled', { ...result.settlement });
+          }
           this.store.finishResult(id, 'verified', result);
           this.hub.emit(id, 'done', result);
           this.log({ msg: 'organic', id, miner: answer.miner, class: answer.class, totalMs: result.totalMs });
@@ -338,6 +370,18 @@ export class Gateway {
     }
     const out = await work;
     send(res, out.status, out.body);
+  }
+
+  /** Creates the AVS task a settled request's proof must be bound to. */
+  private async openTask(id: string, model: Model, input: readonly number[]): Promise<OpenedTask> {
+    const inputHash = await inputHashOf(input, model.artifacts.manifest.input);
+    try {
+      const opened = await this.settler!.open(model.modelId, inputHash);
+      this.hub.emit(id, 'task', { taskId: opened.taskId });
+      return opened;
+    } catch (e) {
+      throw new GatewayError('SETTLEMENT_FAILED', `could not create the AVS task: ${(e as Error).message}`);
+    }
   }
 
   /** Server-sent events of one request; a finished request not in the hub gets its final event. */

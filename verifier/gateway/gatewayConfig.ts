@@ -11,6 +11,21 @@ export interface GatewayAuthConfig {
   readonly signatureWindowMs: number;
 }
 
+/** The AVS the gateway settles requests on (settle: true), as its operator. */
+export interface GatewaySettlementConfig {
+  readonly rpc: string;
+  /** The AVS deployment file (`zkinfer avs deploy --out`). */
+  readonly deployment: string;
+  /** The operator's key: a local node's dev account, or a private key in this environment variable. */
+  readonly devAccount: number | undefined;
+  readonly keyEnv: string | undefined;
+  /** SQLite file of the settlement queue. */
+  readonly queueDb: string;
+  /** Fee paid per task, in wei (decimal string). */
+  readonly feeWei: string;
+  readonly deadlineBlocks: number;
+}
+
 export interface GatewayConfig extends RequestLimits {
   /** The validator this gateway runs (its config file, or the config itself). */
   readonly validator: string | Readonly<Record<string, unknown>>;
@@ -22,6 +37,7 @@ export interface GatewayConfig extends RequestLimits {
   readonly auth: GatewayAuthConfig;
   /** Run the validator's own rounds between organic requests (off: organic requests only). */
   readonly syntheticRounds: boolean;
+  readonly settlement: GatewaySettlementConfig | undefined;
 }
 
 const KEYS = [
@@ -34,7 +50,34 @@ const KEYS = [
   'defaultDeadlineMs',
   'maxDeadlineMs',
   'syntheticRounds',
+  'settlement',
 ] as const;
+const SETTLEMENT_KEYS = [
+  'rpc',
+  'deployment',
+  'devAccount',
+  'keyEnv',
+  'queueDb',
+  'feeWei',
+  'deadlineBlocks',
+] as const;
+
+function parseSettlement(raw: unknown): GatewaySettlementConfig | undefined {
+  if (raw === undefined) return undefined;
+  const c = new ConfigReader('gateway settlement', raw, SETTLEMENT_KEYS);
+  const feeWei = c.string('feeWei', '0');
+  if (!/^[0-9]{1,30}$/.test(feeWei)) throw c.error('feeWei', 'must be a decimal number of wei', feeWei);
+  const keyEnv = c.optionalString('keyEnv');
+  return Object.freeze({
+    rpc: c.string('rpc'),
+    deployment: c.string('deployment'),
+    devAccount: c.has('devAccount') ? c.int('devAccount', 0, 0) : keyEnv ? undefined : 0,
+    keyEnv,
+    queueDb: c.string('queueDb'),
+    feeWei,
+    deadlineBlocks: c.int('deadlineBlocks', 1000, 1),
+  });
+}
 const AUTH_KEYS = ['open', 'openQuotaPerMinute', 'hotkeys', 'signatureWindowMs'] as const;
 
 /** Validates a gateway config over defaults; a bad value names its key and why. */
@@ -82,5 +125,6 @@ export function parseGatewayConfig(raw: unknown): Readonly<GatewayConfig> {
     defaultDeadlineMs: c.int('defaultDeadlineMs', 30_000, 100, maxDeadlineMs),
     maxDeadlineMs,
     syntheticRounds,
+    settlement: parseSettlement(c.value('settlement')),
   });
 }

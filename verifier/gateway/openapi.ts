@@ -81,7 +81,25 @@ const schemas = {
     ),
     additionalProperties: false,
   },
-  Binding: obj({ value: str, nonce: str, validatorHotkey: str, minerHotkey: str }),
+  Binding: obj(
+    {
+      value: str,
+      nonce: str,
+      validatorHotkey: str,
+      minerHotkey: str,
+      avs: {
+        ...obj({ chainId: str, taskManager: str, taskId: int, prover: str }),
+        description: "set when settled: the proof carries the AVS task manager's bindingOf(taskId, prover)",
+      },
+    },
+    ['value', 'nonce', 'validatorHotkey', 'minerHotkey'],
+  ),
+  Settlement: obj({
+    taskId: int,
+    status: { enum: ['settled', 'pending', 'failed'] },
+    txHash: { type: ['string', 'null'] },
+    error: { type: ['string', 'null'] },
+  }),
   InferenceResult: obj(
     {
       id: { type: 'string', format: 'uuid' },
@@ -105,8 +123,8 @@ const schemas = {
       totalMs: num,
       createdAt: { type: 'string', format: 'date-time' },
       settlement: {
-        type: 'null',
-        description: 'reserved for settle: true (not available on this gateway yet)',
+        oneOf: [{ type: 'null' }, ref('Settlement')],
+        description: 'with settle: true, the AVS task and the transaction that settled it by the proven path',
       },
     },
     [
@@ -268,7 +286,8 @@ export const OPENAPI = Object.freeze({
           '404': error('unknown model'),
           '413': error('body too large'),
           '429': error('quota exceeded (see Retry-After)'),
-          '501': error('settlement is not available'),
+          '501': error('settlement is not available (no AVS configured, model not registered, sliced model)'),
+          '502': error('the AVS task could not be created'),
           '503': error('no miner available'),
           '504': error('no verified answer before the deadline'),
         },

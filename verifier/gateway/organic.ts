@@ -2,6 +2,7 @@ import { loadQuantGraph } from '../../circuits/artifacts.ts';
 import { fromField } from '../../circuits/core/field.ts';
 import { type InferenceResult, infer } from '../../circuits/core/inference.ts';
 import type { QuantGraph } from '../../circuits/core/quantGraph.ts';
+import type { AvsBindingParts } from '../../protocol/binding.ts';
 import { BUNDLE_FORMAT, type ProofBundle } from '../../protocol/bundle.ts';
 import type { SlicedBundle } from '../../protocol/slicedBundle.ts';
 import type { Outcome } from '../core/scoring.ts';
@@ -30,6 +31,7 @@ export interface OrganicAnswer {
     readonly nonce: string;
     readonly validatorHotkey: string;
     readonly minerHotkey: string;
+    readonly avs?: AvsBindingParts;
   };
   readonly bundle: ProofBundle | SlicedBundle;
   readonly miner: string;
@@ -75,7 +77,13 @@ export async function answerOrganic(
   v: Validator,
   model: Model,
   input: readonly number[],
-  options: { redundancy: number; deadlineMs: number; onEvent?: (e: OrganicEvent) => void },
+  options: {
+    redundancy: number;
+    deadlineMs: number;
+    onEvent?: (e: OrganicEvent) => void;
+    /** Proofs must carry this AVS task's binding (the request is to be settled). */
+    avs?: AvsBindingParts;
+  },
 ): Promise<{ answer: OrganicAnswer; scored: Promise<void> }> {
   const emit = options.onEvent ?? (() => {});
   const deadline = performance.now() + options.deadlineMs;
@@ -107,7 +115,7 @@ export async function answerOrganic(
       let left = group.length;
       for (const miner of group) {
         const task = (async () => {
-          const c = await v.challengeFor(miner, model, input);
+          const c = await v.challengeFor(miner, model, input, options.avs);
           emit({ type: 'sent', miner: miner.hotkey });
           const answer = await v.ask(c, PRIORITY.organic, Math.min(remaining, v.config.timeoutMs));
           if (answer.ok) emit({ type: 'answered', miner: miner.hotkey, latencyMs: answer.latencyMs });
@@ -147,6 +155,7 @@ export async function answerOrganic(
     nonce: c.parts.nonce,
     validatorHotkey: c.parts.validatorHotkey,
     minerHotkey: c.parts.minerHotkey,
+    ...(c.parts.avs ? { avs: c.parts.avs } : {}),
   };
   const bundle: ProofBundle | SlicedBundle = model.sliced
     ? (slicedBundleOf(answer.body, model.sliced, c.binding) as SlicedBundle)
