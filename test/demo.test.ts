@@ -15,6 +15,13 @@ describe('the main job: a shortened local subnet demo, end to end', () => {
     expect(fast!.incentive).toBeGreaterThan(slow!.incentive);
     expect(fast!.incentive).toBe(Math.max(...first.miners.map((m) => m.incentive)));
     expect(first.settlements.proven).toBe(4);
+    // organic requests through the gateway: answered by honest miners, verified again by the client, one settled
+    expect(first.gateway.requests).toHaveLength(3);
+    for (const r of first.gateway.requests) {
+      expect(r.verifiedLocally).toBe(true);
+      expect(['fast', 'slow']).toContain(r.miner);
+    }
+    expect(first.gateway.requests[2]!.settledTx).toMatch(/^0x[0-9a-f]{64}$/);
     expect(first.settlements.gas['submitProven (proven settlement)']).toBeLessThanOrEqual(320_000);
     expect(await readFile(join(dir, 'demo-scores.svg'), 'utf8')).toMatch(/^<svg/);
     expect(await readFile(join(dir, 'demo-report.md'), 'utf8')).toMatch(/INSECURE development Powers of Tau/);

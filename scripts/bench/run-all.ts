@@ -13,6 +13,7 @@ const scenarios: [string, ...string[]][] = [
   ['settlement-gas.ts'],
   ['ptau-dev.ts'],
   ['flood.ts'],
+  ['gateway.ts'],
 ];
 let failed = 0;
 for (const [file, ...args] of scenarios) {

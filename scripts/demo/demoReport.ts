@@ -16,6 +16,20 @@ export interface MinerSummary {
   readonly slashed: boolean;
 }
 
+/** The organic requests the demo sent through the gateway. */
+export interface GatewaySummary {
+  readonly url: string;
+  readonly requests: readonly {
+    readonly id: string;
+    readonly class: number;
+    readonly miner: string;
+    readonly totalMs: number;
+    readonly verifiedLocally: boolean;
+    /** The proven-path settlement's transaction, for the request sent with settle: true. */
+    readonly settledTx: string | null;
+  }[];
+}
+
 export interface DemoSummary {
   readonly seconds: number;
   readonly rounds: number;
@@ -35,6 +49,7 @@ export interface DemoSummary {
     readonly overturned: number;
     readonly gas: Readonly<Record<string, number>>;
   };
+  readonly gateway: GatewaySummary;
   readonly paths: Readonly<Record<string, string>>;
 }
 
@@ -59,6 +74,15 @@ export function renderMarkdown(s: DemoSummary): string {
     '| action | gas |',
     '|---|---:|',
     ...Object.entries(s.settlements.gas).map(([k, v]) => `| ${k} | ${v.toLocaleString('en-US')} |`),
+    '',
+    `Gateway (${s.gateway.url}, stopped with the demo): ${s.gateway.requests.length} organic requests, each verified by the validator and again by the client.`,
+    '',
+    '| request | class | proven by | total | verified locally | settled |',
+    '|---|---:|---|---:|---|---|',
+    ...s.gateway.requests.map(
+      (r) =>
+        `| ${r.id.slice(0, 8)} | ${r.class} | ${r.miner} | ${r.totalMs} ms | ${r.verifiedLocally ? 'yes' : 'NO'} | ${r.settledTx ? `tx ${r.settledTx.slice(0, 12)}…` : '–'} |`,
+    ),
     '',
     '![scores over rounds](demo-scores.svg)',
     '',

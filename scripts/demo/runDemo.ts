@@ -8,6 +8,7 @@ import { inputHashOf } from '../../circuits/inputHash.ts';
 import { setupArtifacts } from '../../circuits/setup/setup.ts';
 import type { AvsClient } from '../../contracts/avsClient.ts';
 import { DEFAULT_AVS_PARAMS } from '../../contracts/avsClient.ts';
+import { GatewaySettler } from '../../contracts/gatewaySettler.ts';
 import { setUpLocalAvs } from '../../contracts/localAvs.ts';
 import { startHardhatNode } from '../../contracts/localChain.ts';
 import { SettlementQueue } from '../../contracts/settlementQueue.ts';
@@ -18,9 +19,19 @@ import { type MinerProcess, startMinerProcess } from '../../prover/minerProcess.
 import { proveMany } from '../../prover/proveMany.ts';
 import { LocalSubtensor } from '../../subnet/localSubtensor.ts';
 import type { RunRecord, SettlementRecord } from '../../verifier/auditRun.ts';
+import { GatewayClient } from '../../verifier/gateway/client.ts';
+import { Gateway } from '../../verifier/gateway/gateway.ts';
+import { parseGatewayConfig } from '../../verifier/gateway/gatewayConfig.ts';
+import { GatewayStore } from '../../verifier/gateway/gatewayStore.ts';
 import { Validator } from '../../verifier/validator.ts';
 import { parseValidatorConfig } from '../../verifier/validatorConfig.ts';
-import { type DemoSummary, type MinerSummary, renderMarkdown, renderScoresSvg } from './demoReport.ts';
+import {
+  type DemoSummary,
+  type GatewaySummary,
+  type MinerSummary,
+  renderMarkdown,
+  renderScoresSvg,
+} from './demoReport.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BUNDLED_MODEL = join(ROOT, 'test', 'fixtures', 'models', 'mlp-digits.onnx');
@@ -72,6 +83,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     'proofs',
     'settlements.json',
     'queues',
+    'gateway.db',
+    'gateway.db-wal',
+    'gateway.db-shm',
   ]) {
     await rm(join(dir, f), { recursive: true, force: true });
   }
@@ -169,6 +183,45 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       log(`round ${result.round}: ${parts.join(' | ')}`);
     }
 
+    // 4b. the gateway: a protocol's organic requests, verified by the validator and again by the client;
+    // the last one settled on the AVS by the proven path
+    await mkdir(join(dir, 'queues'), { recursive: true });
+    const gatewayConfig = parseGatewayConfig({
+      validator: {},
+      db: join(dir, 'gateway.db'),
+      port: 0,
+      syntheticRounds: false,
+      auth: { open: true },
+    });
+    const gatewayStore = new GatewayStore(gatewayConfig.db);
+    const settler = new GatewaySettler(avs.operators[0]!, join(dir, 'queues', 'gateway.db'), 10n ** 15n, 200);
+    const gateway = new Gateway(gatewayConfig, validator, gatewayStore, () => {}, settler);
+    const gatewayUrl = await gateway.start();
+    demoCleanup.push(async () => {
+      await gateway.stop();
+      gatewayStore.close();
+    });
+    log(`gateway: listening at ${gatewayUrl} (the page verifies proofs in your browser while the demo runs)`);
+    const client = new GatewayClient(gatewayUrl);
+    const gatewayRequests: GatewaySummary['requests'][number][] = [];
+    for (let k = 0; k < 3; k++) {
+      const x = Array.from({ length: a.manifest.input.size }, (_, j) => ((j * 5 + k * 11) % 13) / 12);
+      const result = await client.infer(modelId, x, { settle: k === 2 });
+      const check = await client.verifyLocally(result, modelId);
+      const miner = CAST[miners.findIndex((p) => p.hotkey === result.miner)]?.name ?? result.miner;
+      gatewayRequests.push({
+        id: result.id,
+        class: result.class,
+        miner,
+        totalMs: result.totalMs,
+        verifiedLocally: check.ok,
+        settledTx: result.settlement?.txHash ?? null,
+      });
+      log(
+        `gateway: request ${k + 1}: class ${result.class} proven by ${miner} in ${result.totalMs} ms, ${check.ok ? 'verified locally' : `NOT verified: ${check.reason}`}${result.settlement ? `, settled on the AVS as task ${result.settlement.taskId} (${result.settlement.status})` : ''}`,
+      );
+    }
+
     // 5. AVS settlement: honest operators settle proven tasks; the cheater attests a false result and is challenged
     const gas: Record<string, number> = {};
     const settlements: SettlementRecord[] = [];
@@ -189,7 +242,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
         10n ** 15n,
       );
     };
-    await mkdir(join(dir, 'queues'), { recursive: true });
     for (const [k, op] of avs.operators.slice(0, 2).entries()) {
       const tasks = [await newTask(inputs[2 * k]!), await newTask(inputs[2 * k + 1]!)];
       const bindings = await Promise.all(tasks.map((t) => op.bindingOf(t.taskId)));
@@ -315,12 +367,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       miners: minerRows,
       scoresByRound,
       settlements: { proven: settlements.length, overturned: 1, gas },
+      gateway: { url: gatewayUrl, requests: gatewayRequests },
       paths: {
         artifacts: artifactsDir,
         'validator database': join(dir, 'validator.db'),
         'verified proofs': join(dir, 'proofs'),
         'subtensor state': join(dir, 'subtensor.json'),
         'settlement queues': join(dir, 'queues'),
+        'gateway database': join(dir, 'gateway.db'),
         report: join(dir, 'demo-report.md'),
       },
     };

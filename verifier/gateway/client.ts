@@ -1,7 +1,8 @@
-import { fromField } from '../../circuits/core/field.ts';
+import { fromField, toField } from '../../circuits/core/field.ts';
 import { inputHashOf } from '../../circuits/inputHash.ts';
+import { poseidonHashChain } from '../../circuits/poseidon.ts';
 import { modelIdOf } from '../../circuits/setup/setup.ts';
-import { computeBinding } from '../../protocol/binding.ts';
+import { type BindingParts, computeBinding } from '../../protocol/binding.ts';
 import type { Hotkey } from '../../protocol/keys.ts';
 import { verifyProof } from '../verifyProof.ts';
 import { gatewaySigningMessage, SIGNED_HEADERS } from './auth.ts';
@@ -40,7 +41,7 @@ export interface GatewayResult {
   readonly output: readonly number[];
   readonly class: number;
   readonly inputHash: string;
-  readonly binding: { value: string; nonce: string; validatorHotkey: string; minerHotkey: string };
+  readonly binding: BindingParts & { readonly value: string };
   readonly bundle: {
     readonly format: string;
     readonly proof?: unknown;
@@ -52,9 +53,16 @@ export interface GatewayResult {
   };
   readonly miner: string;
   readonly latencyMs: number;
+  readonly proverTimings: { readonly queueMs: number; readonly witnessMs: number; readonly proveMs: number };
   readonly totalMs: number;
   readonly createdAt: string;
-  readonly settlement: null;
+  /** With settle: true, the AVS task and the transaction that settled it. */
+  readonly settlement: {
+    readonly taskId: number;
+    readonly status: 'settled' | 'pending' | 'failed';
+    readonly txHash: string | null;
+    readonly error: string | null;
+  } | null;
 }
 
 /** An error answer of the gateway (or a transport failure: code TRANSPORT, status 0). */
@@ -115,7 +123,7 @@ export class GatewayClient {
   async infer(
     model: string,
     input: readonly number[],
-    options: { redundancy?: number; deadlineMs?: number } = {},
+    options: { redundancy?: number; deadlineMs?: number; settle?: boolean } = {},
   ): Promise<GatewayResult> {
     return (await this.request('POST', '/v1/inference', { model, input, ...options })) as GatewayResult;
   }
@@ -160,20 +168,30 @@ export class GatewayClient {
       binding: { index: n - 1, value: binding },
     });
     if (!r.ok) return { ok: false, reason: `${r.reason}: ${r.detail}` };
-    if (!info.outputsHashed) {
-      const scales = info.outputs.flatMap((o) => new Array<number>(o.size).fill(o.scale));
+    const scales = info.outputs.flatMap((o) => new Array<number>(o.size).fill(o.scale));
+    if (result.output.length !== scales.length)
+      return {
+        ok: false,
+        reason: `the result has ${result.output.length} outputs; the model has ${scales.length}`,
+      };
+    if (info.outputsHashed) {
+      // the proof publishes Poseidon over the quantized outputs: the returned ones must hash to it
+      const quantized = result.output.map((v, i) => toField(BigInt(Math.round(v * 2 ** scales[i]!))));
+      if ((await poseidonHashChain(quantized)).toString() !== signals[0])
+        return { ok: false, reason: 'the outputs returned do not hash to the proven outputHash' };
+    } else {
       const proven = signals.slice(0, n - 2).map((s, i) => Number(fromField(BigInt(s))) / 2 ** scales[i]!);
       if (
         proven.length !== result.output.length ||
         proven.some((v, i) => Math.abs(v - result.output[i]!) > 1e-9)
       )
         return { ok: false, reason: 'the outputs returned are not the proven outputs' };
-      const first = info.outputs[0]!;
-      if (first.size > 1) {
-        const head = proven.slice(0, first.size);
-        if (head.indexOf(Math.max(...head)) !== result.class)
-          return { ok: false, reason: `class ${result.class} is not the arg-max of the proven outputs` };
-      }
+    }
+    const first = info.outputs[0]!;
+    if (first.size > 1) {
+      const head = result.output.slice(0, first.size);
+      if (head.indexOf(Math.max(...head)) !== result.class)
+        return { ok: false, reason: `class ${result.class} is not the arg-max of the proven outputs` };
     }
     return { ok: true };
   }

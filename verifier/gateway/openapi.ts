@@ -119,8 +119,12 @@ const schemas = {
         required: ['format', 'binding', 'outputs', 'predictedClass'],
       },
       miner: str,
-      latencyMs: num,
-      totalMs: num,
+      latencyMs: { ...num, description: "the miner's answer time, measured by the validator" },
+      proverTimings: {
+        ...obj({ queueMs: num, witnessMs: num, proveMs: num }),
+        description: 'what the miner reports of its time (informative, unchecked)',
+      },
+      totalMs: { ...num, description: 'from the request to the verified answer, in the gateway' },
       createdAt: { type: 'string', format: 'date-time' },
       settlement: {
         oneOf: [{ type: 'null' }, ref('Settlement')],
@@ -141,6 +145,7 @@ const schemas = {
       'bundle',
       'miner',
       'latencyMs',
+      'proverTimings',
       'totalMs',
       'createdAt',
       'settlement',

@@ -1,7 +1,8 @@
 import { loadQuantGraph } from '../../circuits/artifacts.ts';
-import { fromField } from '../../circuits/core/field.ts';
+import { fromField, toField } from '../../circuits/core/field.ts';
 import { type InferenceResult, infer } from '../../circuits/core/inference.ts';
 import type { QuantGraph } from '../../circuits/core/quantGraph.ts';
+import { poseidonHashChain } from '../../circuits/poseidon.ts';
 import type { AvsBindingParts } from '../../protocol/binding.ts';
 import { BUNDLE_FORMAT, type ProofBundle } from '../../protocol/bundle.ts';
 import type { SlicedBundle } from '../../protocol/slicedBundle.ts';
@@ -37,6 +38,8 @@ export interface OrganicAnswer {
   readonly miner: string;
   /** The miner's answer time, measured by the validator (the figure scoring uses). */
   readonly latencyMs: number;
+  /** What the miner reports of that time: waiting in its queue, witness, proof (informative). */
+  readonly proverTimings: { readonly queueMs: number; readonly witnessMs: number; readonly proveMs: number };
 }
 
 const graphs = new WeakMap<Model, Promise<QuantGraph>>();
@@ -120,7 +123,7 @@ export async function answerOrganic(
           const answer = await v.ask(c, PRIORITY.organic, Math.min(remaining, v.config.timeoutMs));
           if (answer.ok) emit({ type: 'answered', miner: miner.hotkey, latencyMs: answer.latencyMs });
           let outcome = await v.judge(c, answer);
-          if (outcome.kind === 'verified' && answer.ok && !provenOutputsMatch(c, answer, reference))
+          if (outcome.kind === 'verified' && answer.ok && !(await provenOutputsMatch(c, answer, reference)))
             outcome = { kind: 'invalid', reason: 'outputMismatch: the proven outputs are not the model’s' };
           tried.push({ c, answer, outcome });
           if (outcome.kind === 'verified' && answer.ok) {
@@ -184,28 +187,39 @@ export async function answerOrganic(
       bundle,
       miner: c.miner.hotkey,
       latencyMs: answer.latencyMs,
+      proverTimings: {
+        queueMs: finiteOr0(answer.body.timings?.queueMs),
+        witnessMs: finiteOr0(answer.body.timings?.witnessMs),
+        proveMs: finiteOr0(answer.body.timings?.proveMs),
+      },
     },
     scored,
   };
 }
 
 /**
- * A verified single-circuit proof with public outputs must carry exactly the reference executor's
- * outputs (it does, for a sound circuit: the circuit is a function of the input the proof is
- * bound to). With hashed outputs that same fact makes the reference's outputs the proven ones;
- * a sliced chain's outputs were checked against the reference by its verification.
+ * A verified single-circuit proof must carry the reference executor's outputs: as public signals,
+ * or as the Poseidon hash the circuit publishes instead. It does, for a sound circuit (the circuit
+ * is a function of the input the proof is bound to); this is checked anyway, since the gateway
+ * returns the reference's outputs. A sliced chain's outputs were checked by its verification.
  */
-function provenOutputsMatch(
+async function provenOutputsMatch(
   c: Challenge,
   answer: Answer & { ok: true },
   reference: InferenceResult,
-): boolean {
-  const m = c.model.artifacts.manifest;
-  if (c.model.sliced || m.publicSignals.outputsHashed) return true;
+): Promise<boolean> {
+  if (c.model.sliced) return true;
   const signals = answer.body.publicSignals;
+  if (c.model.artifacts.manifest.publicSignals.outputsHashed)
+    return (await poseidonHashChain(reference.quantizedOutputs.map(toField))).toString() === signals[0];
   const proven = signals.slice(0, signals.length - 2);
   return (
     proven.length === reference.quantizedOutputs.length &&
     proven.every((s, i) => fromField(BigInt(s)) === reference.quantizedOutputs[i])
   );
+}
+
+/** A number the miner reported, or 0 (its timings are informative and unchecked). */
+function finiteOr0(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
 }
