@@ -12,6 +12,10 @@ import type { SlicedBundle } from '../protocol/slicedBundle.ts';
 import { type MinerProcess, startMinerProcess } from '../prover/minerProcess.ts';
 import { proveSliced } from '../prover/proveSliced.ts';
 import { auditRun } from '../verifier/auditRun.ts';
+import { GatewayClient } from '../verifier/gateway/client.ts';
+import { Gateway } from '../verifier/gateway/gateway.ts';
+import { parseGatewayConfig } from '../verifier/gateway/gatewayConfig.ts';
+import { GatewayStore } from '../verifier/gateway/gatewayStore.ts';
 import { Validator } from '../verifier/validator.ts';
 import { parseValidatorConfig } from '../verifier/validatorConfig.ts';
 import { verifySliced } from '../verifier/verifySliced.ts';
@@ -252,5 +256,52 @@ describe('a sliced model', () => {
       ok: false,
       detail: expect.stringMatching(/^modelMismatch: .*out of order/),
     });
+  });
+
+  it('is served through the gateway: the honest chain comes back and the client verifies it locally, slice keys and all', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'zkinfer-sliced-gateway-'));
+    const v = await Validator.open(
+      parseValidatorConfig({
+        hotkey: { uri: '//SlicedValidator' },
+        db: join(work, 'validator.db'),
+        models: [dir],
+        miners: miners.map((p) => ({ hotkey: p.hotkey, url: p.url })),
+        timeoutMs: 30_000,
+      }),
+    );
+    const store = new GatewayStore(join(work, 'gateway.db'));
+    const gw = new Gateway(
+      parseGatewayConfig({
+        validator: {},
+        db: join(work, 'gateway.db'),
+        port: 0,
+        syntheticRounds: false,
+        auth: { open: true },
+      }),
+      v,
+      store,
+    );
+    try {
+      const client = new GatewayClient(await gw.start());
+      const info = await client.model(m.manifest.name);
+      expect(info).toMatchObject({ modelId: slicedModelId(m), slices: 3, settlement: false });
+      // both miners are asked; only the honest chain can come back
+      const r = await client.infer(info.modelId, Array.from(x6), { redundancy: 2 });
+      expect(r.miner).toBe(miners[0]!.hotkey);
+      expect(r.class).toBe(infer(m.graph, x6).predictedClass);
+      expect(await client.verifyLocally(r, info.modelId)).toEqual({ ok: true });
+      const slices = r.bundle.slices!;
+      const swapped = { ...r, bundle: { ...r.bundle, slices: [slices[1], slices[0], slices[2]] } };
+      expect(await client.verifyLocally(swapped, info.modelId)).toMatchObject({ ok: false });
+      const otherInput = { ...r, input: Array.from(x5) };
+      expect(await client.verifyLocally(otherInput, info.modelId)).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/^slice 0: inputHashMismatch/),
+      });
+    } finally {
+      await gw.stop();
+      store.close();
+      v.close();
+    }
   });
 });

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Scalar, utils } from 'ffjavascript';
 import type { Groth16Proof, VerificationKey } from 'snarkjs';
-import * as snarkjs from 'snarkjs';
 import { FIELD_MODULUS } from '../circuits/core/field.ts';
 import { InvalidInputError } from '../protocol/errors.ts';
+import { bn128 } from './bn128.ts';
 import { proofShapeError, publicSignalsError, vkeyShapeError } from './proofShape.ts';
 import { type VerifyResult, verifyProof } from './verifyProof.ts';
 
@@ -49,7 +49,7 @@ export async function batchVerify(vkey: unknown, items: readonly BatchItem[]): P
   const vkeyError = vkeyShapeError(vkey);
   if (vkeyError) throw new InvalidInputError(vkeyError);
   const key = vkey as VerificationKey & Record<string, unknown>;
-  const curve = (await snarkjs.curves.getCurveFromName('bn128')) as Curve;
+  const curve = (await bn128()) as Curve;
   const results: VerifyResult[] = new Array(items.length);
   const prepared: Prepared[] = [];
   items.forEach((item, index) => {

@@ -1,6 +1,7 @@
 import type { Groth16Proof, VerificationKey } from 'snarkjs';
 import * as snarkjs from 'snarkjs';
 import { InvalidInputError } from '../protocol/errors.ts';
+import { bn128 } from './bn128.ts';
 import { proofShapeError, publicSignalsError, vkeyShapeError } from './proofShape.ts';
 
 export type VerifyFailure =
@@ -55,6 +56,7 @@ export async function verifyProof(
     }
   }
   let valid: boolean;
+  await bn128();
   try {
     valid = await snarkjs.groth16.verify(key, signals, proof as Groth16Proof, silentLogger);
   } catch (cause) {

@@ -1,4 +1,5 @@
 import { fromField, toField } from '../../circuits/core/field.ts';
+import { sha256Hex } from '../../circuits/hashing.ts';
 import { inputHashOf } from '../../circuits/inputHash.ts';
 import { poseidonHashChain } from '../../circuits/poseidon.ts';
 import { modelIdOf } from '../../circuits/setup/setup.ts';
@@ -90,9 +91,10 @@ export interface GatewayClientOptions {
 
 /**
  * A typed client of the zkinfer gateway. `infer` returns the gateway's answer; `verifyLocally`
- * checks it without trusting the gateway: the verification key must hash to the modelId asked
- * for, the proof must verify under it for this input's hash and the recomputed binding, and the
- * proven outputs must be the ones returned.
+ * checks it without trusting the gateway: the verification key (a sliced model's slice keys, in
+ * order) must hash to the modelId asked for, the proof (every slice proof, chained) must verify
+ * for this input's hash and the recomputed binding, and the returned outputs must be the proven
+ * ones (or hash to the proven outputHash).
  */
 export class GatewayClient {
   readonly baseUrl: string;
@@ -145,29 +147,22 @@ export class GatewayClient {
     if (result.modelId !== expectedModelId)
       return { ok: false, reason: `the result is for model ${result.modelId}, not ${expectedModelId}` };
     const info = model ?? (await this.model(expectedModelId));
-    if (info.slices !== null)
-      return {
-        ok: false,
-        reason: `model ${info.name} is sliced; check its bundle with zkinfer verify against the model's artifacts`,
-      };
-    const vkey = await this.verificationKey(expectedModelId);
-    if (modelIdOf(vkey) !== expectedModelId)
-      return {
-        ok: false,
-        reason: 'the verification key served does not hash to the modelId: the gateway swapped keys',
-      };
-    const b = result.bundle;
-    const signals = b.publicSignals ?? [];
-    const n = signals.length;
     const inputHash = await inputHashOf(result.input, info.input);
-    const binding = await computeBinding(result.binding);
+    let binding: bigint;
+    try {
+      binding = await computeBinding(result.binding);
+    } catch (e) {
+      return { ok: false, reason: `the binding parts are malformed: ${(e as Error).message}` };
+    }
     if (binding.toString() !== result.binding.value)
-      return { ok: false, reason: 'the binding value is not Poseidon(nonce, validator, miner)' };
-    const r = await verifyProof(vkey, signals, b.proof, {
-      inputHash: { index: n - 2, value: inputHash },
-      binding: { index: n - 1, value: binding },
-    });
-    if (!r.ok) return { ok: false, reason: `${r.reason}: ${r.detail}` };
+      return { ok: false, reason: 'the binding value is not the one its parts derive' };
+    const proofs =
+      info.slices === null
+        ? await this.checkOne(result, expectedModelId, inputHash, binding)
+        : await this.checkChain(result, expectedModelId, info.slices, inputHash, binding);
+    if (!proofs.ok) return proofs;
+    const signals = proofs.lastSignals;
+    const n = signals.length;
     const scales = info.outputs.flatMap((o) => new Array<number>(o.size).fill(o.scale));
     if (result.output.length !== scales.length)
       return {
@@ -194,6 +189,74 @@ export class GatewayClient {
         return { ok: false, reason: `class ${result.class} is not the arg-max of the proven outputs` };
     }
     return { ok: true };
+  }
+
+  /** One circuit: its key must hash to the modelId; its proof must verify for this input and binding. */
+  private async checkOne(
+    result: GatewayResult,
+    modelId: string,
+    inputHash: bigint,
+    binding: bigint,
+  ): Promise<{ ok: true; lastSignals: readonly string[] } | { ok: false; reason: string }> {
+    const vkey = await this.verificationKey(modelId);
+    if (modelIdOf(vkey) !== modelId)
+      return {
+        ok: false,
+        reason: 'the verification key served does not hash to the modelId: the gateway swapped keys',
+      };
+    const signals = result.bundle.publicSignals ?? [];
+    const n = signals.length;
+    const r = await verifyProof(vkey, signals, result.bundle.proof, {
+      inputHash: { index: n - 2, value: inputHash },
+      binding: { index: n - 1, value: binding },
+    });
+    return r.ok ? { ok: true, lastSignals: signals } : { ok: false, reason: `${r.reason}: ${r.detail}` };
+  }
+
+  /**
+   * A sliced model: the slice keys must hash, in order, to the modelId; every slice proof must
+   * verify under its key with this binding; slice 0 must prove from this input's hash and each
+   * later slice from its predecessor's outputHash.
+   */
+  private async checkChain(
+    result: GatewayResult,
+    modelId: string,
+    count: number,
+    inputHash: bigint,
+    binding: bigint,
+  ): Promise<{ ok: true; lastSignals: readonly string[] } | { ok: false; reason: string }> {
+    const keys = (await this.verificationKey(modelId)) as { slices?: unknown };
+    if (!Array.isArray(keys.slices) || keys.slices.length !== count)
+      return { ok: false, reason: `the gateway does not serve the ${count} slice keys of this model` };
+    const ids = keys.slices.map(modelIdOf);
+    if (sha256Hex(`zkinfer-sliced:${ids.join(',')}`) !== modelId)
+      return {
+        ok: false,
+        reason: 'the slice keys served do not hash to the modelId: the gateway swapped keys',
+      };
+    const proofs = (result.bundle.slices ?? []) as {
+      modelId?: unknown;
+      proof?: unknown;
+      publicSignals?: unknown;
+    }[];
+    if (proofs.length !== count)
+      return { ok: false, reason: `the bundle has ${proofs.length} slice proofs, not ${count}` };
+    let from = inputHash;
+    let last: readonly string[] = [];
+    for (const [k, p] of proofs.entries()) {
+      if (p?.modelId !== ids[k])
+        return { ok: false, reason: `position ${k} does not hold slice ${k}'s proof` };
+      const signals = Array.isArray(p.publicSignals) ? (p.publicSignals as string[]) : [];
+      const n = signals.length;
+      const r = await verifyProof(keys.slices[k], signals, p.proof, {
+        inputHash: { index: n - 2, value: from },
+        binding: { index: n - 1, value: binding },
+      });
+      if (!r.ok) return { ok: false, reason: `slice ${k}: ${r.reason}: ${r.detail}` };
+      from = BigInt(signals[0]!);
+      last = signals;
+    }
+    return { ok: true, lastSignals: last };
   }
 
   private get(path: string): Promise<unknown> {
