@@ -80,6 +80,9 @@ export class Gateway {
         else res.end();
       });
     });
+    // slow senders: headers within 10 s, the whole request within 30 s (answers may take longer)
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -397,7 +400,12 @@ export class Gateway {
     };
     const unsubscribe = this.hub.subscribe(stored.id, write);
     if (unsubscribe) {
-      res.on('close', unsubscribe);
+      // a comment line now and then keeps proxies from closing a stream that waits on a proof
+      const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+      res.on('close', () => {
+        clearInterval(ping);
+        unsubscribe();
+      });
       return;
     }
     const at = stored.finishedAt ?? stored.createdAt;

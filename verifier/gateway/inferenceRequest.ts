@@ -32,7 +32,8 @@ export function parseInferenceRequest(body: unknown, limits: RequestLimits): Inf
   if (unknown.length > 0) throw bad(`unknown field ${unknown.map((k) => `"${k}"`).join(', ')}`);
   if (typeof b['model'] !== 'string' || b['model'].length === 0)
     throw bad('model must be a modelId (64 hex digits) or a model name');
-  const input = b['input'];
+  // flat, or nested in the model's input shape (as input files may be)
+  const input = Array.isArray(b['input']) ? (b['input'] as unknown[]).flat(8) : b['input'];
   if (!Array.isArray(input) || input.length === 0) throw bad('input must be a non-empty array of numbers');
   const nonNumber = input.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
   if (nonNumber >= 0)
