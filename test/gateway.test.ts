@@ -9,17 +9,15 @@ import { type Hotkey, hotkeyFromUri } from '../protocol/keys.ts';
 import { type MinerProcess, startMinerProcess } from '../prover/minerProcess.ts';
 import { gatewaySigningMessage } from '../verifier/gateway/auth.ts';
 import { GatewayClient, type GatewayResult } from '../verifier/gateway/client.ts';
-import { Gateway } from '../verifier/gateway/gateway.ts';
-import { parseGatewayConfig } from '../verifier/gateway/gatewayConfig.ts';
+import type { Gateway } from '../verifier/gateway/gateway.ts';
 import { GATEWAY_ERRORS } from '../verifier/gateway/gatewayError.ts';
-import { GatewayStore } from '../verifier/gateway/gatewayStore.ts';
+import type { GatewayStore } from '../verifier/gateway/gatewayStore.ts';
 import { OPENAPI } from '../verifier/gateway/openapi.ts';
-import { Validator } from '../verifier/validator.ts';
-import { parseValidatorConfig } from '../verifier/validatorConfig.ts';
 import { zkinfer } from './helpers/cli.ts';
 import { holdoutInputs, ROOT } from './helpers/fixtures.ts';
 import { responseErrors } from './helpers/openapiCheck.ts';
 import { setUpModel } from './helpers/provedModel.ts';
+import { startTestGateway, type TestGateway } from './helpers/testGateway.ts';
 
 let a: Artifacts;
 let dir: string;
@@ -28,7 +26,7 @@ let honest2: MinerProcess;
 let cheater: MinerProcess;
 let offline: string;
 let signer: Hotkey;
-const running: { gw: Gateway; v: Validator; store: GatewayStore }[] = [];
+const running: TestGateway[] = [];
 /** Every error code the gateway answered in this file: each documented code must appear. */
 const codesSeen = new Set<string>();
 /** Every (route, method, status) answered through `call`: each documented response must appear. */
@@ -39,26 +37,14 @@ async function startGateway(
   miners: readonly { hotkey: string; url: string }[],
   extra: Record<string, unknown> = {},
 ): Promise<{ url: string; gw: Gateway; store: GatewayStore }> {
-  const v = await Validator.open(
-    parseValidatorConfig({
-      hotkey: { uri: '//Validator' },
-      db: join(dir, `${name}-validator.db`),
-      models: [a.dir],
-      miners,
-      timeoutMs: 20_000,
-    }),
-  );
-  const config = parseGatewayConfig({
-    validator: {},
-    db: join(dir, `${name}-gateway.db`),
-    port: 0,
-    syntheticRounds: false,
-    ...extra,
+  const t = await startTestGateway({
+    models: [a.dir],
+    miners,
+    extra,
+    dir: await mkdtemp(join(dir, `${name}-`)),
   });
-  const store = new GatewayStore(config.db);
-  const gw = new Gateway(config, v, store);
-  running.push({ gw, v, store });
-  return { url: await gw.start(), gw, store };
+  running.push(t);
+  return t;
 }
 
 /** A JSON body as the tests read it (its shape is checked against the OpenAPI schema first). */
@@ -118,11 +104,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  for (const r of running) {
-    await r.gw.stop();
-    r.store.close();
-    r.v.close();
-  }
+  for (const r of running) await r.stop();
   await Promise.all([honest, honest2, cheater].filter(Boolean).map((m) => m.stop()));
 });
 

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,13 +7,9 @@ import { type Artifacts, loadQuantGraph } from '../circuits/artifacts.ts';
 import { infer } from '../circuits/core/inference.ts';
 import { hotkeyFromUri } from '../protocol/keys.ts';
 import { type MinerProcess, startMinerProcess } from '../prover/minerProcess.ts';
-import { Gateway } from '../verifier/gateway/gateway.ts';
-import { parseGatewayConfig } from '../verifier/gateway/gatewayConfig.ts';
-import { GatewayStore } from '../verifier/gateway/gatewayStore.ts';
-import { Validator } from '../verifier/validator.ts';
-import { parseValidatorConfig } from '../verifier/validatorConfig.ts';
 import { ROOT } from './helpers/fixtures.ts';
 import { setUpModel } from './helpers/provedModel.ts';
+import { startTestGateway, TEST_VALIDATOR_URI, type TestGateway } from './helpers/testGateway.ts';
 
 /** Debian's chromium (installed by .ci/run); without it this file is skipped, saying why. */
 function findChromium(): string | undefined {
@@ -34,9 +29,7 @@ const OUTPUT_DIR = join(ROOT, '.zkinfer-cache', 'test-output');
 
 let a: Artifacts;
 let miner: MinerProcess;
-let gw: Gateway;
-let v: Validator;
-let store: GatewayStore;
+let t: TestGateway | undefined;
 let browser: Browser;
 let url: string;
 
@@ -55,33 +48,15 @@ async function draw(page: Page, cells: readonly number[]): Promise<void> {
 describe.skipIf(!chromium)('gateway page in a real headless browser', () => {
   beforeAll(async () => {
     a = await setUpModel('mlp-digits');
-    const dir = await mkdtemp(join(tmpdir(), 'zkinfer-page-'));
-    const validator = await hotkeyFromUri('//Validator');
+    const validator = await hotkeyFromUri(TEST_VALIDATOR_URI);
     miner = await startMinerProcess({
       hotkey: { uri: '//PageMiner' },
       models: [a.dir],
       workers: 1,
       allowedHotkeys: [validator.ss58],
     });
-    v = await Validator.open(
-      parseValidatorConfig({
-        hotkey: { uri: '//Validator' },
-        db: join(dir, 'validator.db'),
-        models: [a.dir],
-        miners: [{ hotkey: miner.hotkey, url: miner.url }],
-        timeoutMs: 30_000,
-      }),
-    );
-    const config = parseGatewayConfig({
-      validator: {},
-      db: join(dir, 'gateway.db'),
-      port: 0,
-      syntheticRounds: false,
-      auth: { open: true },
-    });
-    store = new GatewayStore(config.db);
-    gw = new Gateway(config, v, store);
-    url = await gw.start();
+    t = await startTestGateway({ models: [a.dir], miners: [{ hotkey: miner.hotkey, url: miner.url }] });
+    url = t.url;
     browser = await puppeteer.launch({
       executablePath: chromium!,
       headless: true,
@@ -91,9 +66,7 @@ describe.skipIf(!chromium)('gateway page in a real headless browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await gw?.stop();
-    store?.close();
-    v?.close();
+    await t?.stop();
     await miner?.stop();
   });
 

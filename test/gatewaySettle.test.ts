@@ -10,22 +10,18 @@ import { TASK_STATUS } from '../contracts/settlementMath.ts';
 import { hotkeyFromUri } from '../protocol/keys.ts';
 import { type MinerProcess, startMinerProcess } from '../prover/minerProcess.ts';
 import { GatewayClient } from '../verifier/gateway/client.ts';
-import { Gateway } from '../verifier/gateway/gateway.ts';
-import { parseGatewayConfig } from '../verifier/gateway/gatewayConfig.ts';
-import { GatewayStore } from '../verifier/gateway/gatewayStore.ts';
-import { Validator } from '../verifier/validator.ts';
-import { parseValidatorConfig } from '../verifier/validatorConfig.ts';
+import type { Validator } from '../verifier/validator.ts';
 import { holdoutInputs } from './helpers/fixtures.ts';
 import { responseErrors } from './helpers/openapiCheck.ts';
 import { setUpModel } from './helpers/provedModel.ts';
+import { startTestGateway, TEST_VALIDATOR_URI, type TestGateway } from './helpers/testGateway.ts';
 
 let a: Artifacts;
 let chain: LocalChain;
 let avs: LocalAvs;
 let miner: MinerProcess;
 let v: Validator;
-let store: GatewayStore;
-let gw: Gateway;
+let t: TestGateway | undefined;
 let url: string;
 
 beforeAll(async () => {
@@ -33,39 +29,26 @@ beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'zkinfer-gw-settle-'));
   chain = await startHardhatNode();
   avs = await setUpLocalAvs(chain.url, [a], 1);
-  const validator = await hotkeyFromUri('//Validator');
+  const validator = await hotkeyFromUri(TEST_VALIDATOR_URI);
   miner = await startMinerProcess({
     hotkey: { uri: '//SettleMiner' },
     models: [a.dir],
     workers: 1,
     allowedHotkeys: [validator.ss58],
   });
-  v = await Validator.open(
-    parseValidatorConfig({
-      hotkey: { uri: '//Validator' },
-      db: join(dir, 'validator.db'),
-      models: [a.dir],
-      miners: [{ hotkey: miner.hotkey, url: miner.url }],
-      timeoutMs: 30_000,
-    }),
-  );
-  const config = parseGatewayConfig({
-    validator: {},
-    db: join(dir, 'gateway.db'),
-    port: 0,
-    syntheticRounds: false,
-    auth: { open: true },
-  });
-  store = new GatewayStore(config.db);
   const settler = new GatewaySettler(avs.operators[0]!, join(dir, 'queue.db'), 10n ** 12n, 500);
-  gw = new Gateway(config, v, store, () => {}, settler);
-  url = await gw.start();
+  t = await startTestGateway({
+    models: [a.dir],
+    miners: [{ hotkey: miner.hotkey, url: miner.url }],
+    settler,
+    dir,
+  });
+  v = t.validator;
+  url = t.url;
 }, 300_000);
 
 afterAll(async () => {
-  await gw?.stop();
-  store?.close();
-  v?.close();
+  await t?.stop();
   await miner?.stop();
   await chain?.stop();
 });

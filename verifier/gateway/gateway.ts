@@ -336,6 +336,7 @@ export class Gateway {
           };
           if (opened) {
             const bundle = answer.bundle as { proof: unknown; publicSignals: readonly string[] };
+            // a verified answer is returned even when its settlement fails (the bundle can still settle)
             result.settlement = await this.settler!.settle(
               opened,
               bundle.proof,
@@ -346,7 +347,12 @@ export class Gateway {
                 this.store.finishResult(id, 'verified', { ...result, settlement: s });
                 this.log({ msg: 'settled late', id, ...s });
               },
-            );
+            ).catch((e: unknown) => ({
+              taskId: opened.taskId,
+              status: 'failed' as const,
+              txHash: null,
+              error: `the settlement could not be queued: ${(e as Error).message}`,
+            }));
             this.hub.emit(id, 'settled', { ...result.settlement });
           }
           this.store.finishResult(id, 'verified', result);
