@@ -4,13 +4,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Artifacts } from '../circuits/artifacts.ts';
 import { inputHashOf } from '../circuits/inputHash.ts';
+import { hotkeyFromUri } from '../protocol/keys.ts';
+import { type MinerProcess, startMinerProcess } from '../prover/minerProcess.ts';
 import { proveMany } from '../prover/proveMany.ts';
 import { HASHED_MLP_DIR, holdoutInputs } from '../test/helpers/fixtures.ts';
+import { responseErrors } from '../test/helpers/openapiCheck.ts';
 import { setUpModel } from '../test/helpers/provedModel.ts';
+import { startTestGateway, TEST_VALIDATOR_URI, type TestGateway } from '../test/helpers/testGateway.ts';
+import { GatewayClient } from '../verifier/gateway/client.ts';
+import type { Validator } from '../verifier/validator.ts';
 import type { AvsTask } from './avsClient.ts';
 import { EventIndexer } from './eventIndexer.ts';
+import { GatewaySettler } from './gatewaySettler.ts';
 import { type LocalAvs, setUpLocalAvs } from './localAvs.ts';
 import { type LocalChain, startHardhatNode } from './localChain.ts';
+import { TASK_STATUS } from './settlementMath.ts';
 import { type ProvenSettlement, SettlementQueue } from './settlementQueue.ts';
 
 let chain: LocalChain;
@@ -123,4 +131,99 @@ describe('settlement queue and event indexer', () => {
     for (const r of results) expect(counts.get(r.taskId)).toBe(1);
     two.close();
   }, 240_000);
+});
+
+/** A response body, read freely once it matched the OpenAPI schema. */
+// biome-ignore lint/suspicious/noExplicitAny: schema-checked response bodies
+type Loose = Record<string, any>;
+
+describe('gateway settle: true on this AVS (hashed outputs, so the gateway checks the outputHash)', () => {
+  let miner: MinerProcess;
+  let t: TestGateway;
+  let v: Validator;
+  let url: string;
+  /** Operator 2: the queue tests above settle as operator 0. */
+  const op = () => avs.operators[2]!;
+
+  beforeAll(async () => {
+    miner = await startMinerProcess({
+      hotkey: { uri: '//SettleMiner' },
+      models: [a.dir],
+      workers: 1,
+      allowedHotkeys: [(await hotkeyFromUri(TEST_VALIDATOR_URI)).ss58],
+    });
+    const settler = new GatewaySettler(op(), join(dir, 'gateway-queue.db'), 10n ** 12n, 500);
+    t = await startTestGateway({
+      models: [a.dir],
+      miners: [{ hotkey: miner.hotkey, url: miner.url }],
+      settler,
+    });
+    v = t.validator;
+    url = t.url;
+  }, 120_000);
+
+  afterAll(async () => {
+    await t?.stop();
+    await miner?.stop();
+  });
+
+  async function post(body: unknown): Promise<{ status: number; body: Loose }> {
+    const res = await fetch(`${url}/v1/inference`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as Loose;
+    expect(responseErrors('/v1/inference', 'POST', res.status, json)).toEqual([]);
+    return { status: res.status, body: json };
+  }
+
+  it('creates the task, a miner proves with the task binding, the proof settles by the proven path', async () => {
+    const models = (await (await fetch(`${url}/v1/models`)).json()) as { models: { settlement: boolean }[] };
+    expect(models.models[0]!.settlement).toBe(true);
+    const x = Array.from(holdoutInputs('mlp-digits')[3]!);
+    const r = await post({ model: a.manifest.name, input: x, settle: true });
+    expect(r.status).toBe(200);
+    const s = r.body['settlement'];
+    expect(s).toMatchObject({ status: 'settled', error: null });
+    expect(s.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    // the proof carries the chain's binding for this task and this operator
+    expect(r.body['binding'].value).toBe((await op().bindingOf(s.taskId)).toString());
+    expect(r.body['binding'].avs).toMatchObject({ taskId: s.taskId, prover: await op().address() });
+    expect(TASK_STATUS[await op().status(s.taskId)]).toBe('Proven');
+    const logs = await op().tasks.queryFilter(op().tasks.filters['TaskProven']!(s.taskId), 0);
+    expect(logs.map((l) => l.transactionHash)).toEqual([s.txHash]);
+    // the stored result and the typed client agree; the client verifies the AVS-bound proof
+    const stored = (await (await fetch(`${url}/v1/inference/${r.body['id']}`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(stored['settlement']).toEqual(s);
+    const client = new GatewayClient(url);
+    expect(
+      await client.verifyLocally(
+        r.body as Parameters<GatewayClient['verifyLocally']>[0],
+        a.manifest.setup!.modelId,
+      ),
+    ).toEqual({ ok: true });
+    // the organic answer was scored like any other
+    expect(v.store.scores().get(miner.hotkey)).toMatchObject({ verified: 1, invalid: 0 });
+  }, 120_000);
+
+  it('a chain that cannot be reached: 502 SETTLEMENT_FAILED, and nothing is asked of the miners', async () => {
+    chain.child.kill('SIGSTOP');
+    try {
+      const before = v.store.requests().length;
+      const r = await post({
+        model: a.manifest.name,
+        input: Array.from(holdoutInputs('mlp-digits')[4]!),
+        settle: true,
+      });
+      expect(r.status).toBe(502);
+      expect(r.body['error'].code).toBe('SETTLEMENT_FAILED');
+      expect(v.store.requests().length).toBe(before);
+    } finally {
+      chain.child.kill('SIGCONT');
+    }
+  }, 60_000);
 });
