@@ -430,6 +430,20 @@ describe('gateway: auth, quotas and every documented error', () => {
     const badLimit = await call(url, '/v1/inference', 'GET', '/v1/inference?limit=0');
     expect(badLimit.status).toBe(400);
 
+    // at its limit of requests in flight: 503 OVERLOADED, retry shortly
+    const { url: busy } = await startGateway('busy', [m(honest)], { auth: { open: true }, maxInFlight: 1 });
+    const first = await call(busy, '/v1/inference', 'POST', '/v1/inference', {
+      body: { model: name, input: x, async: true },
+    });
+    expect(first.status).toBe(202);
+    const second = await call(busy, '/v1/inference', 'POST', '/v1/inference', {
+      body: { model: name, input: x },
+    });
+    expect(second.status).toBe(503);
+    expect(second.body.error.code).toBe('OVERLOADED');
+    expect(second.headers.get('retry-after')).toBe('1');
+    expect(await (await fetch(`${busy}${first.body.events}`)).text()).toMatch(/event: done/);
+
     // no miner at all
     const { url: empty } = await startGateway('empty', [], { auth: { open: true } });
     const none = await call(empty, '/v1/inference', 'POST', '/v1/inference', {

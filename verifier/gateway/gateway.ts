@@ -46,6 +46,8 @@ export class Gateway {
   /** Organic requests still running (answered or not) and their scoring: stop() waits for them. */
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopping = false;
+  /** Organic requests being answered now (bounded by maxInFlight). */
+  private answering = 0;
   private roundsLoop: Promise<void> | undefined;
 
   constructor(
@@ -298,6 +300,12 @@ export class Gateway {
             ? `model ${mf.name} is sliced: its proofs are settled optimistically, not through the gateway`
             : `model ${mf.name} is not registered on the AVS`,
       );
+    if (this.answering >= this.config.maxInFlight)
+      throw new GatewayError(
+        'OVERLOADED',
+        `the gateway is answering ${this.answering} requests, its limit; retry shortly`,
+        1,
+      );
     const quota = this.store.takeQuota(caller.id, caller.quotaPerMinute);
     if (!quota.ok)
       throw new GatewayError(
@@ -312,6 +320,7 @@ export class Gateway {
     this.store.createResult(id, model.modelId, caller.id);
     this.hub.open(id);
     this.hub.emit(id, 'queued', { modelId: model.modelId });
+    this.answering++;
     const work = this.track(
       (async () => {
         try {
@@ -365,6 +374,8 @@ export class Gateway {
           this.hub.emit(id, 'failed', err.toJSON());
           this.log({ msg: 'organic failed', id, code: err.code, error: err.message });
           return { status: err.status, body: err.toJSON() as object };
+        } finally {
+          this.answering--;
         }
       })(),
     );

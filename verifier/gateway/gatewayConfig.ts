@@ -37,6 +37,8 @@ export interface GatewayConfig extends RequestLimits {
   readonly auth: GatewayAuthConfig;
   /** Run the validator's own rounds between organic requests (off: organic requests only). */
   readonly syntheticRounds: boolean;
+  /** Organic requests being answered at once, all callers together; beyond it, 503 OVERLOADED. */
+  readonly maxInFlight: number;
   readonly settlement: GatewaySettlementConfig | undefined;
 }
 
@@ -50,6 +52,7 @@ const KEYS = [
   'defaultDeadlineMs',
   'maxDeadlineMs',
   'syntheticRounds',
+  'maxInFlight',
   'settlement',
 ] as const;
 const SETTLEMENT_KEYS = [
@@ -125,6 +128,7 @@ export function parseGatewayConfig(raw: unknown): Readonly<GatewayConfig> {
     defaultDeadlineMs: c.int('defaultDeadlineMs', 30_000, 100, maxDeadlineMs),
     maxDeadlineMs,
     syntheticRounds,
+    maxInFlight: c.int('maxInFlight', 64, 1),
     settlement: parseSettlement(c.value('settlement')),
   });
 }

@@ -293,7 +293,9 @@ export const OPENAPI = Object.freeze({
           '429': error('quota exceeded (see Retry-After)'),
           '501': error('settlement is not available (no AVS configured, model not registered, sliced model)'),
           '502': error('the AVS task could not be created'),
-          '503': error('no miner available'),
+          '503': error(
+            'no miner available (NO_MINER), or the gateway is at its limit of requests in flight (OVERLOADED)',
+          ),
           '504': error('no verified answer before the deadline'),
         },
       },
