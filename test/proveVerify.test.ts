@@ -7,7 +7,7 @@ import { inputHashOf } from '../circuits/inputHash.ts';
 import { setupArtifacts } from '../circuits/setup/setup.ts';
 import type { ProofBundle } from '../protocol/bundle.ts';
 import { verifyProof } from '../verifier/verifyProof.ts';
-import { snarkjsCli, zkinfer } from './helpers/cli.ts';
+import { snarkjsCli, zkinfer, zkinferInProcess } from './helpers/cli.ts';
 import { DEV_PTAU, holdoutInputs, PROVABLE_MODELS } from './helpers/fixtures.ts';
 import { proveHoldout, setUpModel } from './helpers/provedModel.ts';
 
@@ -102,7 +102,7 @@ describe.each(PROVABLE_MODELS)('%s: compile → setup → prove → verify', (m)
   it("fails under another model's verification key", async () => {
     const other = PROVABLE_MODELS.find((o) => o !== m)!;
     const { files } = proved.get(m)!;
-    const r = await zkinfer(
+    const r = await zkinferInProcess(
       'verify',
       join(files, 'proof.json'),
       join(files, 'public.json'),
@@ -110,7 +110,7 @@ describe.each(PROVABLE_MODELS)('%s: compile → setup → prove → verify', (m)
       proved.get(other)!.a.paths.vkey,
     );
     expect(r.code).toBe(2);
-    const asBundle = await zkinfer(
+    const asBundle = await zkinferInProcess(
       'verify',
       join(files, 'bundle.json'),
       '--artifacts',
@@ -121,7 +121,8 @@ describe.each(PROVABLE_MODELS)('%s: compile → setup → prove → verify', (m)
   });
 });
 
-// The bundle's fields are checked the same way whatever the model: one model's 11 CLI runs cover it.
+// The bundle's fields are checked the same way whatever the model: one model's 11 verifications cover it.
+// many verifications of one file: in process (the command itself is run as a process above)
 describe('bundle fields against the proof', () => {
   it('refuses a bundle whose class, outputs or binding field were edited, with or without the input', async () => {
     const m = 'mlp-digits';
@@ -141,7 +142,7 @@ describe('bundle fields against the proof', () => {
         ['--artifacts', a.dir],
         ['--artifacts', a.dir, '--input', input],
       ]) {
-        const r = await zkinfer('verify', path, ...extra);
+        const r = await zkinferInProcess('verify', path, ...extra);
         expect(r.code, `${what} ${extra.join(' ')}`).toBe(2);
         expect(r.stdout, `${what} ${extra.join(' ')}`).toMatch(new RegExp(`^invalid \\(${reason}\\)`));
       }
@@ -150,7 +151,7 @@ describe('bundle fields against the proof', () => {
       ['--vkey', a.paths.vkey],
       ['--artifacts', a.dir, '--input', input],
     ]) {
-      expect((await zkinfer('verify', join(files, 'bundle.json'), ...extra)).code).toBe(0);
+      expect((await zkinferInProcess('verify', join(files, 'bundle.json'), ...extra)).code).toBe(0);
     }
   });
 });

@@ -36,3 +36,20 @@ export function snarkjsCli(...args: string[]): Promise<CliResult> {
   const cli = join(createRequire(import.meta.url).resolve('snarkjs'), '..', 'cli.cjs');
   return runProcess(process.execPath, [cli, ...args]);
 }
+
+/**
+ * The zkinfer CLI run in this process (same code as the command, without a process start): for
+ * tests that call a verb many times. Output lines are collected; the exit code is returned.
+ */
+export async function zkinferInProcess(...args: string[]): Promise<CliResult> {
+  const { main } = await import('../../scripts/cli/main.ts');
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['node', 'zkinfer', ...args], {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    isTTY: false,
+  });
+  const text = (lines: string[]) => (lines.length ? `${lines.join('\n')}\n` : '');
+  return { code, stdout: text(out), stderr: text(err) };
+}
