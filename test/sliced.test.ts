@@ -18,7 +18,7 @@ import { parseGatewayConfig } from '../verifier/gateway/gatewayConfig.ts';
 import { GatewayStore } from '../verifier/gateway/gatewayStore.ts';
 import { Validator } from '../verifier/validator.ts';
 import { parseValidatorConfig } from '../verifier/validatorConfig.ts';
-import { verifySliced } from '../verifier/verifySliced.ts';
+import { verifySliced, verifySlicedBatch } from '../verifier/verifySliced.ts';
 import { zkinfer } from './helpers/cli.ts';
 import { DEV_PTAU, digitsHoldout, MODELS_DIR } from './helpers/fixtures.ts';
 
@@ -81,6 +81,45 @@ describe('a sliced model', () => {
     expect(A.predictedClass).toBe(infer(m.graph, x5).predictedClass);
     expect(await verifySliced(m, A, { input: x6 })).toMatchObject({ ok: false, reason: 'inputHashMismatch' });
     expect(await verifySliced(m, A, { binding: 2n })).toMatchObject({ ok: false, reason: 'bindingMismatch' });
+  });
+
+  it('batched (one multi-pairing per slice for many answers) gives each answer the outcome verifySliced gives', async () => {
+    const tampered = structuredClone(A);
+    const p = tampered.slices[1]!.proof as { pi_a: string[] };
+    p.pi_a[0] = (BigInt(p.pi_a[0]!) + 1n).toString(); // off the curve
+    const otherPairing = structuredClone(A);
+    (otherPairing.slices[2]!.proof as { pi_c: string[] }).pi_c = structuredClone(C.slices[2]!.proof.pi_c);
+    const answers = [
+      { raw: A, opts: { input: x5, binding: 1n } },
+      { raw: tampered, opts: { input: x5, binding: 1n } },
+      { raw: { ...A, slices: [A.slices[1]!, A.slices[0]!, A.slices[2]!] }, opts: { input: x5 } },
+      { raw: otherPairing, opts: { input: x5, binding: 1n } },
+      { raw: A, opts: { input: x6 } },
+      { raw: A, opts: { input: x5, binding: 1n } },
+    ];
+    const batched = await verifySlicedBatch(m, answers);
+    const single = await Promise.all(answers.map((x) => verifySliced(m, x.raw, x.opts)));
+    expect(batched.map((r) => r.ok)).toEqual(single.map((r) => r.ok));
+    // the same reasons, but a point off the curve: the batch names it malformed, snarkjs's pairing fails
+    expect(single[1]).toMatchObject({
+      ok: false,
+      reason: 'pairing',
+      detail: expect.stringMatching(/^slice 1: /),
+    });
+    expect(batched[1]).toMatchObject({
+      ok: false,
+      reason: 'malformed',
+      detail: 'slice 1: a proof point is not on the curve',
+    });
+    expect(batched.map((r) => (r.ok ? 'ok' : r.reason))).toEqual([
+      'ok',
+      'malformed',
+      'modelMismatch',
+      'pairing',
+      'inputHashMismatch',
+      'ok',
+    ]);
+    expect(batched[3]).toMatchObject({ detail: expect.stringMatching(/^slice 2: /) });
   });
 
   it('refuses reordered slices, a slice of another request, a broken chain and a right last slice on a wrong middle', async () => {

@@ -20,7 +20,7 @@ import { PriorityLimiter } from './core/priorityLimiter.ts';
 import { applyRound, freshScore, type MinerScore, type Outcome, weightsFromScores } from './core/scoring.ts';
 import type { ValidatorConfig } from './validatorConfig.ts';
 import { type RequestRecord, ValidatorStore } from './validatorStore.ts';
-import { slicedBundleOf, verifySliced } from './verifySliced.ts';
+import { slicedBundleOf, verifySliced, verifySlicedBatch } from './verifySliced.ts';
 
 export interface Model {
   readonly modelId: string;
@@ -293,8 +293,31 @@ export class Validator {
         );
       });
     }
-    for (const [i, c] of challenges.entries()) {
-      if (c.model.sliced) outcomes.set(c.miner.hotkey, await this.judgeSliced(c, answers[i]!));
+    // sliced answers: the cheap checks per answer, then one multi-pairing per slice per model
+    for (const model of this.models) {
+      if (!model.sliced) continue;
+      const group = challenges.flatMap((c, i) => (c.model === model ? [{ c, a: answers[i]! }] : []));
+      const reachable = group.filter(({ c, a }) => {
+        if (a.ok) return true;
+        outcomes.set(c.miner.hotkey, this.precheck(c, a)!);
+        return false;
+      });
+      const verdicts = await verifySlicedBatch(
+        model.sliced,
+        reachable.map(({ c, a }) => ({
+          raw: slicedBundleOf(a.ok ? a.body : {}, model.sliced!, c.binding),
+          opts: { input: c.input, binding: c.binding },
+        })),
+      );
+      reachable.forEach(({ c, a }, j) => {
+        const r = verdicts[j]!;
+        outcomes.set(
+          c.miner.hotkey,
+          r.ok
+            ? { kind: 'verified', latencyMs: a.latencyMs }
+            : { kind: 'invalid', reason: `${r.reason}: ${r.detail}` },
+        );
+      });
     }
 
     // 4. score, weigh and commit the round atomically

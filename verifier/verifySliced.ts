@@ -4,26 +4,29 @@ import { type SlicedModel, sliceVkeys } from '../circuits/slicedModel.ts';
 import { BUNDLE_FORMAT, type ProofBundle } from '../protocol/bundle.ts';
 import { SLICED_BUNDLE_FORMAT, type SlicedBundle } from '../protocol/slicedBundle.ts';
 import type { SliceProof } from '../protocol/synapses.ts';
+import { batchVerify } from './batchVerify.ts';
 import { checkBundleFields } from './bundleFields.ts';
 import { type VerifyResult, verifyProof } from './verifyProof.ts';
 
+export interface SlicedExpectations {
+  readonly input?: ArrayLike<number>;
+  readonly binding?: bigint;
+}
+
 /**
- * Verifies a sliced model's answer: every slice proof under its own slice's key, in the manifest's
- * order, linked hash to hash, one binding throughout, the first inputHash the input's (given
- * `input`), and the claimed outputs the last slice's. The cheap checks run first and name the
- * slice or link at fault: a reordered, foreign or re-bound slice, or a broken chain, is refused
- * before any pairing is computed.
+ * Every check of a sliced answer but the pairings: its shape, the slices' order, one binding
+ * throughout (the expected one, given), the chain of hashes, and the first inputHash the input's
+ * (given). Returns the slice proofs when they pass.
  */
-export async function verifySliced(
+async function slicedPrechecks(
   m: SlicedModel,
   raw: unknown,
-  opts: { input?: ArrayLike<number>; binding?: bigint } = {},
-): Promise<VerifyResult> {
-  const fail = (reason: Exclude<VerifyResult, { ok: true }>['reason'], detail: string): VerifyResult => ({
-    ok: false,
-    reason,
-    detail,
-  });
+  opts: SlicedExpectations,
+): Promise<(VerifyResult & { ok: false }) | { ok: true; slices: ProofBundle[] }> {
+  const fail = (
+    reason: Exclude<VerifyResult, { ok: true }>['reason'],
+    detail: string,
+  ): VerifyResult & { ok: false } => ({ ok: false, reason, detail });
   const b = raw as Partial<SlicedBundle>;
   if (!b || typeof b !== 'object' || b.format !== SLICED_BUNDLE_FORMAT || !Array.isArray(b.slices))
     return fail('malformed', `not a sliced bundle (format ${SLICED_BUNDLE_FORMAT})`);
@@ -86,11 +89,82 @@ export async function verifySliced(
         `slice 0 proves from input hash ${first[first.length - 2]}, the input hashes to ${want}`,
       );
   }
+  return { ok: true, slices };
+}
+
+/**
+ * Verifies a sliced model's answer: every slice proof under its own slice's key, in the manifest's
+ * order, linked hash to hash, one binding throughout, the first inputHash the input's (given
+ * `input`), and the claimed outputs the last slice's. The cheap checks run first and name the
+ * slice or link at fault: a reordered, foreign or re-bound slice, or a broken chain, is refused
+ * before any pairing is computed.
+ */
+export async function verifySliced(
+  m: SlicedModel,
+  raw: unknown,
+  opts: SlicedExpectations = {},
+): Promise<VerifyResult> {
+  const pre = await slicedPrechecks(m, raw, opts);
+  if (!pre.ok) return pre;
   const vkeys = await sliceVkeys(m);
-  for (let k = 0; k < n; k++) {
-    const v = await verifyProof(vkeys[k], slices[k]!.publicSignals, slices[k]!.proof);
-    if (!v.ok) return fail(v.reason, `slice ${k}: ${v.detail}`);
+  for (const [k, slice] of pre.slices.entries()) {
+    const v = await verifyProof(vkeys[k], slice.publicSignals, slice.proof);
+    if (!v.ok) return { ok: false, reason: v.reason, detail: `slice ${k}: ${v.detail}` };
   }
+  return slicedFieldsCheck(m, raw as Partial<SlicedBundle>, pre.slices, opts);
+}
+
+/**
+ * Verifies many answers for one sliced model as {@link verifySliced} does, one by one, but with one
+ * multi-pairing per slice over all the answers that passed the cheap checks (batchVerify names
+ * each failing proof). Results are in the order given, with verifySliced's outcome for each
+ * answer and its reason, except that a proof point off the curve is named `malformed` here (by
+ * batchVerify, as in a round's single-circuit batches) where snarkjs's pairing just fails.
+ */
+export async function verifySlicedBatch(
+  m: SlicedModel,
+  answers: readonly { raw: unknown; opts: SlicedExpectations }[],
+): Promise<VerifyResult[]> {
+  const results: VerifyResult[] = new Array(answers.length);
+  const passed: { index: number; slices: ProofBundle[] }[] = [];
+  for (const [index, a] of answers.entries()) {
+    const pre = await slicedPrechecks(m, a.raw, a.opts);
+    if (pre.ok) passed.push({ index, slices: pre.slices });
+    else results[index] = pre;
+  }
+  const vkeys = await sliceVkeys(m);
+  let alive = passed;
+  for (let k = 0; k < m.slices.length && alive.length > 0; k++) {
+    const verdicts = await batchVerify(
+      vkeys[k],
+      alive.map((p) => ({ publicSignals: p.slices[k]!.publicSignals, proof: p.slices[k]!.proof })),
+    );
+    alive = alive.filter((p, j) => {
+      const v = verdicts[j]!;
+      if (!v.ok) results[p.index] = { ok: false, reason: v.reason, detail: `slice ${k}: ${v.detail}` };
+      return v.ok;
+    });
+  }
+  for (const p of alive) {
+    const a = answers[p.index]!;
+    results[p.index] = await slicedFieldsCheck(m, a.raw as Partial<SlicedBundle>, p.slices, a.opts);
+  }
+  return results;
+}
+
+/** The last slice's outputs and class against the proof (and the reference, given the input). */
+async function slicedFieldsCheck(
+  m: SlicedModel,
+  b: Partial<SlicedBundle>,
+  slices: readonly ProofBundle[],
+  opts: SlicedExpectations,
+): Promise<VerifyResult> {
+  const fail = (reason: Exclude<VerifyResult, { ok: true }>['reason'], detail: string): VerifyResult => ({
+    ok: false,
+    reason,
+    detail,
+  });
+  const n = slices.length;
   const last = slices[n - 1]!;
   const lastManifest = m.slices[n - 1]!.manifest;
   const reference = opts.input ? infer(m.graph, opts.input) : undefined;
