@@ -13,14 +13,12 @@ import { type MinerProcess, startMinerProcess } from '../prover/minerProcess.ts'
 import { proveSliced } from '../prover/proveSliced.ts';
 import { auditRun } from '../verifier/auditRun.ts';
 import { GatewayClient } from '../verifier/gateway/client.ts';
-import { Gateway } from '../verifier/gateway/gateway.ts';
-import { parseGatewayConfig } from '../verifier/gateway/gatewayConfig.ts';
-import { GatewayStore } from '../verifier/gateway/gatewayStore.ts';
 import { Validator } from '../verifier/validator.ts';
 import { parseValidatorConfig } from '../verifier/validatorConfig.ts';
 import { verifySliced, verifySlicedBatch } from '../verifier/verifySliced.ts';
 import { zkinfer } from './helpers/cli.ts';
 import { DEV_PTAU, digitsHoldout, MODELS_DIR } from './helpers/fixtures.ts';
+import { startTestGateway } from './helpers/testGateway.ts';
 
 // A model cut into slices (make_sliced_fixture.py: a 64-32-32-32-10 ReLU MLP, 4.6k constraints,
 // cut at 1,800 into three circuits), proved as one request, and the chain's soundness: every way
@@ -298,30 +296,13 @@ describe('a sliced model', () => {
   });
 
   it('is served through the gateway: the honest chain comes back and the client verifies it locally, slice keys and all', async () => {
-    const work = await mkdtemp(join(tmpdir(), 'zkinfer-sliced-gateway-'));
-    const v = await Validator.open(
-      parseValidatorConfig({
-        hotkey: { uri: '//SlicedValidator' },
-        db: join(work, 'validator.db'),
-        models: [dir],
-        miners: miners.map((p) => ({ hotkey: p.hotkey, url: p.url })),
-        timeoutMs: 30_000,
-      }),
-    );
-    const store = new GatewayStore(join(work, 'gateway.db'));
-    const gw = new Gateway(
-      parseGatewayConfig({
-        validator: {},
-        db: join(work, 'gateway.db'),
-        port: 0,
-        syntheticRounds: false,
-        auth: { open: true },
-      }),
-      v,
-      store,
-    );
+    const t = await startTestGateway({
+      models: [dir],
+      miners: miners.map((p) => ({ hotkey: p.hotkey, url: p.url })),
+      validatorUri: '//SlicedValidator',
+    });
     try {
-      const client = new GatewayClient(await gw.start());
+      const client = new GatewayClient(t.url);
       const info = await client.model(m.manifest.name);
       expect(info).toMatchObject({ modelId: slicedModelId(m), slices: 3, settlement: false });
       // both miners are asked; only the honest chain can come back
@@ -338,9 +319,7 @@ describe('a sliced model', () => {
         reason: expect.stringMatching(/^slice 0: inputHashMismatch/),
       });
     } finally {
-      await gw.stop();
-      store.close();
-      v.close();
+      await t.stop();
     }
   });
 });

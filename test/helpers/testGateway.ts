@@ -31,11 +31,13 @@ export async function startTestGateway(options: {
   extra?: Record<string, unknown>;
   settler?: Settler;
   dir?: string;
+  /** The validator's hotkey (default TEST_VALIDATOR_URI): the one the miners allow. */
+  validatorUri?: string;
 }): Promise<TestGateway> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'zkinfer-test-gateway-')));
   const validator = await Validator.open(
     parseValidatorConfig({
-      hotkey: { uri: TEST_VALIDATOR_URI },
+      hotkey: { uri: options.validatorUri ?? TEST_VALIDATOR_URI },
       db: join(dir, 'validator.db'),
       models: options.models,
       miners: options.miners,

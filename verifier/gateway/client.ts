@@ -3,68 +3,14 @@ import { sha256Hex } from '../../circuits/hashing.ts';
 import { inputHashOf } from '../../circuits/inputHash.ts';
 import { poseidonHashChain } from '../../circuits/poseidon.ts';
 import { modelIdOf } from '../../circuits/setup/setup.ts';
-import { type BindingParts, computeBinding } from '../../protocol/binding.ts';
+import { computeBinding } from '../../protocol/binding.ts';
 import type { Hotkey } from '../../protocol/keys.ts';
 import { verifyProof } from '../verifyProof.ts';
+import type { GatewayModel, GatewayResult } from './apiTypes.ts';
 import { gatewaySigningMessage, SIGNED_HEADERS } from './auth.ts';
 import type { GatewayErrorCode } from './gatewayError.ts';
 
-/** A model as GET /v1/models describes it. */
-export interface GatewayModel {
-  readonly modelId: string;
-  readonly name: string;
-  readonly input: {
-    readonly name: string;
-    readonly shape: readonly number[];
-    readonly size: number;
-    readonly range: readonly [number, number];
-    readonly bits: number;
-    readonly scale: number;
-    /** The quantized input's bounds (integers): values are clamped to them. */
-    readonly min: number;
-    readonly max: number;
-  };
-  readonly outputs: readonly { name: string; shape: readonly number[]; scale: number; size: number }[];
-  readonly outputsHashed: boolean;
-  readonly constraints: number;
-  readonly slices: number | null;
-  readonly settlement: boolean;
-}
-
-/** A verified answer as POST /v1/inference returns it. */
-export interface GatewayResult {
-  readonly id: string;
-  readonly status: 'verified';
-  readonly verified: true;
-  readonly modelId: string;
-  readonly model: string;
-  readonly input: readonly number[];
-  readonly output: readonly number[];
-  readonly class: number;
-  readonly inputHash: string;
-  readonly binding: BindingParts & { readonly value: string };
-  readonly bundle: {
-    readonly format: string;
-    readonly proof?: unknown;
-    readonly publicSignals?: readonly string[];
-    readonly slices?: readonly unknown[];
-    readonly outputs: readonly number[];
-    readonly predictedClass: number;
-    readonly binding: string;
-  };
-  readonly miner: string;
-  readonly latencyMs: number;
-  readonly proverTimings: { readonly queueMs: number; readonly witnessMs: number; readonly proveMs: number };
-  readonly totalMs: number;
-  readonly createdAt: string;
-  /** With settle: true, the AVS task and the transaction that settled it. */
-  readonly settlement: {
-    readonly taskId: number;
-    readonly status: 'settled' | 'pending' | 'failed';
-    readonly txHash: string | null;
-    readonly error: string | null;
-  } | null;
-}
+export type { GatewayModel, GatewayResult };
 
 /** An error answer of the gateway (or a transport failure: code TRANSPORT, status 0). */
 export class GatewayClientError extends Error {

@@ -8,6 +8,7 @@ import { inputHashOf } from '../../circuits/inputHash.ts';
 import { sliceVkeys } from '../../circuits/slicedModel.ts';
 import { freshScore, weightsFromScores } from '../core/scoring.ts';
 import type { Model, Validator } from '../validator.ts';
+import type { GatewayModel, GatewayResult } from './apiTypes.ts';
 import { Authenticator } from './auth.ts';
 import { EventHub, type HubEvent } from './eventHub.ts';
 import type { GatewayConfig } from './gatewayConfig.ts';
@@ -16,7 +17,7 @@ import type { GatewayStore, StoredResult } from './gatewayStore.ts';
 import { checkInput, parseInferenceRequest } from './inferenceRequest.ts';
 import { OPENAPI } from './openapi.ts';
 import { answerOrganic } from './organic.ts';
-import type { OpenedTask, Settlement, Settler } from './settler.ts';
+import type { OpenedTask, Settler } from './settler.ts';
 
 const MAX_BODY_BYTES = 1 << 20;
 
@@ -172,7 +173,7 @@ export class Gateway {
     }
   }
 
-  private models(): object[] {
+  private models(): GatewayModel[] {
     return this.validator.modelList().map((m) => {
       const mf = m.sliced ? m.sliced.manifest : m.artifacts.manifest;
       const last = m.sliced ? m.sliced.slices[m.sliced.slices.length - 1]! : m.artifacts;
@@ -333,15 +334,15 @@ export class Gateway {
           });
           this.track(scored).catch((e: unknown) => this.log({ msg: 'scoring failed', id, error: String(e) }));
           const { modelName, ...rest } = answer;
-          const result = {
+          const result: { -readonly [K in keyof GatewayResult]: GatewayResult[K] } = {
             id,
-            status: 'verified' as const,
-            verified: true as const,
+            status: 'verified',
+            verified: true,
             ...rest,
             model: modelName,
             totalMs: Math.round(performance.now() - started),
             createdAt,
-            settlement: null as Settlement | null,
+            settlement: null,
           };
           if (opened) {
             const bundle = answer.bundle as { proof: unknown; publicSignals: readonly string[] };

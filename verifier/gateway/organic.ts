@@ -3,7 +3,7 @@ import { fromField, toField } from '../../circuits/core/field.ts';
 import { type InferenceResult, infer } from '../../circuits/core/inference.ts';
 import type { QuantGraph } from '../../circuits/core/quantGraph.ts';
 import { poseidonHashChain } from '../../circuits/poseidon.ts';
-import type { AvsBindingParts } from '../../protocol/binding.ts';
+import type { AvsBindingParts, BindingParts } from '../../protocol/binding.ts';
 import { BUNDLE_FORMAT, type ProofBundle } from '../../protocol/bundle.ts';
 import type { SlicedBundle } from '../../protocol/slicedBundle.ts';
 import type { Outcome } from '../core/scoring.ts';
@@ -27,13 +27,8 @@ export interface OrganicAnswer {
   readonly output: readonly number[];
   readonly class: number;
   readonly inputHash: string;
-  readonly binding: {
-    readonly value: string;
-    readonly nonce: string;
-    readonly validatorHotkey: string;
-    readonly minerHotkey: string;
-    readonly avs?: AvsBindingParts;
-  };
+  /** The binding's parts and the value the proof carries. */
+  readonly binding: BindingParts & { readonly value: string };
   readonly bundle: ProofBundle | SlicedBundle;
   readonly miner: string;
   /** The miner's answer time, measured by the validator (the figure scoring uses). */
