@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireFile } from '../../circuits/artifacts.ts';
 import { inputHashOf } from '../../circuits/inputHash.ts';
@@ -28,8 +30,9 @@ const STATIC: Readonly<Record<string, readonly [string, string]>> = {
     fileURLToPath(new URL('./page/page.js', import.meta.url)),
     'text/javascript; charset=utf-8',
   ],
+  // snarkjs's own browser build, wherever npm put the package
   '/assets/snarkjs.min.js': [
-    fileURLToPath(new URL('../../node_modules/snarkjs/build/snarkjs.min.js', import.meta.url)),
+    join(dirname(createRequire(import.meta.url).resolve('snarkjs')), 'snarkjs.min.js'),
     'text/javascript; charset=utf-8',
   ],
 };

@@ -166,8 +166,8 @@ export async function answerOrganic(
         predictedClass: reference.predictedClass,
         binding: binding.value,
         timings: {
-          witnessMs: answer.body.timings?.witnessMs ?? 0,
-          proveMs: answer.body.timings?.proveMs ?? 0,
+          witnessMs: finiteOr0(answer.body.timings?.witnessMs),
+          proveMs: finiteOr0(answer.body.timings?.proveMs),
         },
       };
   return {
