@@ -340,6 +340,11 @@ describe('gateway: auth, quotas and every documented error', () => {
       headers: { authorization: 'Bearer zk_nope' },
     });
     expect(bad.status).toBe(401);
+    const basic = await call(url, '/v1/inference', 'POST', '/v1/inference', {
+      body,
+      headers: { authorization: 'Basic dXNlcjpwYXNz' },
+    });
+    expect(basic.body.error.message).toMatch(/must be "Bearer <API key>"/);
     const { key, record } = store.createKey('tester', 1);
     const auth = { authorization: `Bearer ${key}` };
     expect((await call(url, '/v1/inference', 'POST', '/v1/inference', { body, headers: auth })).status).toBe(

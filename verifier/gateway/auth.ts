@@ -52,7 +52,10 @@ export class Authenticator {
     body: string,
     nowMs = Date.now(),
   ): Promise<Caller> {
-    const bearer = header('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    const authorization = header('authorization');
+    const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    if (authorization !== undefined && bearer === undefined)
+      throw new GatewayError('UNAUTHORIZED', 'the Authorization header must be "Bearer <API key>"');
     const key = bearer ?? header('x-api-key');
     if (key !== undefined) {
       const record = this.store.keyByHash(keyHash(key));
