@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Artifacts, openArtifacts, requireFile } from '../circuits/artifacts.ts';
 import { inputHashOf } from '../circuits/inputHash.ts';
+import type { Manifest } from '../circuits/manifest.ts';
 import { isSlicedDir } from '../circuits/slicedManifest.ts';
 import { openSlicedSetUp, type SlicedModel, slicedModelId } from '../circuits/slicedModel.ts';
 import { type AvsBindingParts, type BindingParts, computeBinding } from '../protocol/binding.ts';
@@ -15,7 +16,7 @@ import type { ProveInferenceResponse } from '../protocol/synapses.ts';
 import { LocalSubtensor } from '../subnet/localSubtensor.ts';
 import { type SubtensorClient, SubtensorError } from '../subnet/subtensorClient.ts';
 import { batchVerify } from './batchVerify.ts';
-import { makeChallenge } from './core/challenge.ts';
+import { freshNonce, makeChallenge } from './core/challenge.ts';
 import { PriorityLimiter } from './core/priorityLimiter.ts';
 import { applyRound, freshScore, type MinerScore, type Outcome, weightsFromScores } from './core/scoring.ts';
 import type { ValidatorConfig } from './validatorConfig.ts';
@@ -31,6 +32,11 @@ export interface Model {
   readonly vkey: unknown;
   /** Dataset inputs of this model's size not yet sent (each input is used at most once). */
   readonly dataset: number[][];
+}
+
+/** A model's name, input encoding and outputs: its own manifest, or its sliced manifest. */
+export function modelManifest(m: Model): Pick<Manifest, 'name' | 'input' | 'outputs'> {
+  return m.sliced ? m.sliced.manifest : m.artifacts.manifest;
 }
 
 /** One challenge: fresh nonce, reserved in the replay guard before it is sent. */
@@ -161,13 +167,11 @@ export class Validator {
     const round = this.store.lastRound() + 1;
     for (;;) {
       const { input, nonce } = organicInput
-        ? { input: [...organicInput], nonce: makeChallenge(1, enc.range).nonce }
+        ? { input: [...organicInput], nonce: freshNonce() }
         : this.challengeInput(model);
       const inputHash = (await inputHashOf(input, enc)).toString();
-      const reserved = organicInput
-        ? this.store.reserveNonce(round, nonce, inputHash)
-        : this.store.reserveChallenge(round, nonce, inputHash);
-      if (reserved) {
+      // an organic input may repeat (it is the caller's); the validator's own never does
+      if (this.store.reserveChallenge(round, nonce, inputHash, organicInput !== undefined)) {
         const parts = {
           nonce,
           validatorHotkey: this.hotkey.ss58,

@@ -84,8 +84,12 @@ export class ValidatorStore {
     );
   }
 
-  /** Reserves a challenge before it is sent; false when the nonce or input was ever used. */
-  reserveChallenge(round: number, nonce: string, inputHash: string): boolean {
+  /**
+   * Reserves a challenge before it is sent; false when the nonce was ever used, or the input was
+   * and may not repeat. An organic request's input may repeat (it is the caller's): it is recorded
+   * all the same, so the validator's own challenges never send it.
+   */
+  reserveChallenge(round: number, nonce: string, inputHash: string, inputMayRepeat = false): boolean {
     const tx = this.db.transaction(() => {
       const n = this.db
         .prepare('INSERT OR IGNORE INTO used_nonces (nonce, round) VALUES (?, ?)')
@@ -94,7 +98,7 @@ export class ValidatorStore {
       const i = this.db
         .prepare('INSERT OR IGNORE INTO used_inputs (input_hash, round) VALUES (?, ?)')
         .run(inputHash, round);
-      if (i.changes === 0) throw new RollbackSignal(); // undo the nonce too
+      if (i.changes === 0 && !inputMayRepeat) throw new RollbackSignal(); // undo the nonce too
       return true;
     });
     try {
@@ -103,26 +107,6 @@ export class ValidatorStore {
       if (e instanceof RollbackSignal) return false;
       throw e;
     }
-  }
-
-  /**
-   * Reserves the nonce of an organic request (its input is the caller's and may repeat); false when
-   * the nonce was ever used. The input is recorded too, so the validator's own challenges never
-   * send it again.
-   */
-  reserveNonce(round: number, nonce: string, inputHash: string): boolean {
-    return this.db
-      .transaction(() => {
-        const n = this.db
-          .prepare('INSERT OR IGNORE INTO used_nonces (nonce, round) VALUES (?, ?)')
-          .run(nonce, round);
-        if (n.changes === 0) return false;
-        this.db
-          .prepare('INSERT OR IGNORE INTO used_inputs (input_hash, round) VALUES (?, ?)')
-          .run(inputHash, round);
-        return true;
-      })
-      .exclusive();
   }
 
   nonceCount(): number {

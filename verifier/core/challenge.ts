@@ -14,5 +14,10 @@ export function makeChallenge(
     { length: size },
     (_, i) => lo + (raw.readUInt32LE(4 * i) / 0x1_0000_0000) * (hi - lo),
   );
-  return { input, nonce: BigInt(`0x${randomBytes(16).toString('hex')}`).toString() };
+  return { input, nonce: freshNonce() };
+}
+
+/** A 128-bit nonce from the CSPRNG, as a decimal string. */
+export function freshNonce(): string {
+  return BigInt(`0x${randomBytes(16).toString('hex')}`).toString();
 }

@@ -5,11 +5,10 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requireFile } from '../../circuits/artifacts.ts';
 import { inputHashOf } from '../../circuits/inputHash.ts';
 import { sliceVkeys } from '../../circuits/slicedModel.ts';
 import { freshScore, weightsFromScores } from '../core/scoring.ts';
-import type { Model, Validator } from '../validator.ts';
+import { type Model, modelManifest, type Validator } from '../validator.ts';
 import type { GatewayModel, GatewayResult } from './apiTypes.ts';
 import { Authenticator } from './auth.ts';
 import { EventHub, type HubEvent } from './eventHub.ts';
@@ -64,11 +63,9 @@ export class Gateway {
   ) {
     this.auth = new Authenticator(config.auth, store);
     // a request the previous process never finished is failed, not left pending forever
-    for (const r of store.recentResults(10_000))
-      if (r.status === 'pending')
-        store.finishResult(r.id, 'failed', {
-          error: { code: 'INTERNAL', message: 'the gateway stopped before this request was answered' },
-        });
+    store.failPending({
+      error: { code: 'INTERNAL', message: 'the gateway stopped before this request was answered' },
+    });
   }
 
   /** Models whose tasks the AVS accepts (their keys are registered there). */
@@ -147,7 +144,7 @@ export class Gateway {
       const file = STATIC[path];
       if (file && method === 'GET') {
         res.writeHead(200, { 'content-type': file[1], 'cache-control': 'no-cache' });
-        res.end(await readFile(file[0]));
+        res.end(await staticFile(file[0]));
         return;
       }
       if (path === '/openapi.json' && method === 'GET') return send(res, 200, OPENAPI);
@@ -178,7 +175,7 @@ export class Gateway {
 
   private models(): GatewayModel[] {
     return this.validator.modelList().map((m) => {
-      const mf = m.sliced ? m.sliced.manifest : m.artifacts.manifest;
+      const mf = modelManifest(m);
       const last = m.sliced ? m.sliced.slices[m.sliced.slices.length - 1]! : m.artifacts;
       const enc = mf.input;
       return {
@@ -206,8 +203,7 @@ export class Gateway {
   private findModel(idOrName: string): Model {
     const models = this.validator.modelList();
     const m =
-      models.find((x) => x.modelId === idOrName) ??
-      models.find((x) => (x.sliced ? x.sliced.manifest.name : x.artifacts.manifest.name) === idOrName);
+      models.find((x) => x.modelId === idOrName) ?? models.find((x) => modelManifest(x).name === idOrName);
     if (!m)
       throw new GatewayError(
         'UNKNOWN_MODEL',
@@ -218,10 +214,8 @@ export class Gateway {
 
   private async vkeyOf(modelId: string): Promise<unknown> {
     const m = this.findModel(modelId);
-    if (m.sliced) return { slices: await sliceVkeys(m.sliced) };
-    return JSON.parse(
-      await readFile(requireFile(m.artifacts.paths.vkey, 'verification key'), 'utf8'),
-    ) as unknown;
+    // the validator holds each key in memory (a sliced model's are cached per slice)
+    return m.sliced ? { slices: await sliceVkeys(m.sliced) } : m.vkey;
   }
 
   private async miners(): Promise<object> {
@@ -293,7 +287,7 @@ export class Gateway {
     }
     const request = parseInferenceRequest(body, this.config);
     const model = this.findModel(request.model);
-    const mf = model.sliced ? model.sliced.manifest : model.artifacts.manifest;
+    const mf = modelManifest(model);
     checkInput(request.input, mf.input, mf.name);
     if (request.settle && !this.settleable.has(model.modelId))
       throw new GatewayError(
@@ -449,6 +443,19 @@ function storedBody(r: StoredResult): object {
     createdAt: r.createdAt,
     error: (r.body as { error: unknown }).error,
   };
+}
+
+const staticFiles = new Map<string, Promise<Buffer>>();
+/** A page file, read once (snarkjs's bundle is 0.7 MB; it does not change while the gateway runs). */
+function staticFile(path: string): Promise<Buffer> {
+  let f = staticFiles.get(path);
+  if (!f) {
+    f = readFile(path);
+    // a failed read is not remembered: the next request tries again
+    f.catch(() => staticFiles.delete(path));
+    staticFiles.set(path, f);
+  }
+  return f;
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

@@ -19,6 +19,10 @@ describe('GatewayStore', () => {
     expect(store.takeQuota('key:a', 2, t + 1000)).toEqual({ ok: true }); // the next minute
     store.createResult('r1', 'f'.repeat(64), 'open');
     store.finishResult('r1', 'verified', { class: 1 });
+    store.createResult('r2', 'f'.repeat(64), 'open'); // left pending, as by a crash
+    expect(store.failPending({ error: { code: 'INTERNAL' } })).toBe(1);
+    expect(store.result('r2')).toMatchObject({ status: 'failed', body: { error: { code: 'INTERNAL' } } });
+    expect(store.result('r1')!.status).toBe('verified');
     expect(store.revokeKey(record.id)).toBe(true);
     expect(store.revokeKey(record.id)).toBe(false);
     store.close();

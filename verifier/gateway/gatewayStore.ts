@@ -71,6 +71,13 @@ export class GatewayStore {
       .run(status, new Date().toISOString(), JSON.stringify(body), id);
   }
 
+  /** Fails every result still pending (its process stopped before answering); returns how many. */
+  failPending(body: unknown): number {
+    return this.db
+      .prepare("UPDATE results SET status = 'failed', finished_at = ?, body = ? WHERE status = 'pending'")
+      .run(new Date().toISOString(), JSON.stringify(body)).changes;
+  }
+
   result(id: string): StoredResult | undefined {
     const r = this.db.prepare('SELECT * FROM results WHERE id = ?').get(id) as Row | undefined;
     return r && rowToResult(r);

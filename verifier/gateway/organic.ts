@@ -3,12 +3,20 @@ import { fromField, toField } from '../../circuits/core/field.ts';
 import { type InferenceResult, infer } from '../../circuits/core/inference.ts';
 import type { QuantGraph } from '../../circuits/core/quantGraph.ts';
 import { poseidonHashChain } from '../../circuits/poseidon.ts';
-import type { AvsBindingParts, BindingParts } from '../../protocol/binding.ts';
+import type { AvsBindingParts } from '../../protocol/binding.ts';
 import { BUNDLE_FORMAT, type ProofBundle } from '../../protocol/bundle.ts';
 import type { SlicedBundle } from '../../protocol/slicedBundle.ts';
 import type { Outcome } from '../core/scoring.ts';
-import { type Answer, type Challenge, type Model, PRIORITY, type Validator } from '../validator.ts';
+import {
+  type Answer,
+  type Challenge,
+  type Model,
+  modelManifest,
+  PRIORITY,
+  type Validator,
+} from '../validator.ts';
 import { slicedBundleOf } from '../verifySliced.ts';
+import type { GatewayResult } from './apiTypes.ts';
 import { GatewayError } from './gatewayError.ts';
 
 /** Progress of one request, as its event stream reports it. */
@@ -18,24 +26,14 @@ export type OrganicEvent =
   | { readonly type: 'rejected'; readonly miner: string; readonly outcome: string; readonly reason: string }
   | { readonly type: 'verified'; readonly miner: string; readonly latencyMs: number };
 
-/** A verified answer to an organic request. */
-export interface OrganicAnswer {
-  readonly modelId: string;
+/** A verified answer to an organic request: the result's fields the answer itself determines. */
+export type OrganicAnswer = Pick<
+  GatewayResult,
+  'modelId' | 'input' | 'output' | 'class' | 'inputHash' | 'binding' | 'miner' | 'latencyMs' | 'proverTimings'
+> & {
   readonly modelName: string;
-  readonly input: readonly number[];
-  /** Dequantized outputs, in the model's output order. */
-  readonly output: readonly number[];
-  readonly class: number;
-  readonly inputHash: string;
-  /** The binding's parts and the value the proof carries. */
-  readonly binding: BindingParts & { readonly value: string };
   readonly bundle: ProofBundle | SlicedBundle;
-  readonly miner: string;
-  /** The miner's answer time, measured by the validator (the figure scoring uses). */
-  readonly latencyMs: number;
-  /** What the miner reports of that time: waiting in its queue, witness, proof (informative). */
-  readonly proverTimings: { readonly queueMs: number; readonly witnessMs: number; readonly proveMs: number };
-}
+};
 
 const graphs = new WeakMap<Model, Promise<QuantGraph>>();
 function graphOf(model: Model): Promise<QuantGraph> {
@@ -173,7 +171,7 @@ export async function answerOrganic(
   return {
     answer: {
       modelId: model.modelId,
-      modelName: model.sliced ? model.sliced.manifest.name : model.artifacts.manifest.name,
+      modelName: modelManifest(model).name,
       input: [...input],
       output: reference.outputs,
       class: reference.predictedClass,
