@@ -43,6 +43,8 @@ export interface CapacityResponse {
     readonly constraints: number;
     /** For a sliced model: how many circuits prove it (constraints is their sum). */
     readonly slices?: number;
+    /** Workers that can prove it now (a fleet: those of live nodes holding every circuit of it). */
+    readonly workers?: number;
   }[];
   readonly workers: number;
   readonly queueDepth: number;

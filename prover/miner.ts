@@ -1,11 +1,6 @@
-import { type Artifacts, loadQuantGraph, openArtifacts, requireFile } from '../circuits/artifacts.ts';
 import { toField } from '../circuits/core/field.ts';
 import { infer } from '../circuits/core/inference.ts';
-import type { QuantGraph } from '../circuits/core/quantGraph.ts';
-import { isSlicedDir } from '../circuits/slicedManifest.ts';
-import { openSlicedSetUp, slicedModelId } from '../circuits/slicedModel.ts';
 import { computeBinding } from '../protocol/binding.ts';
-import { ArtifactError } from '../protocol/errors.ts';
 import { type Hotkey, hotkeyFromFile, hotkeyFromUri } from '../protocol/keys.ts';
 import { Metrics } from '../protocol/metrics.ts';
 import { SDK_SYNAPSES } from '../protocol/sdkSynapse.ts';
@@ -17,14 +12,12 @@ import {
 import { LocalSubtensor } from '../subnet/localSubtensor.ts';
 import type { NeuronInfo } from '../subnet/subtensorClient.ts';
 import { Axon, type SynapseReply } from './axon.ts';
+import { FleetProver } from './fleet/fleetProver.ts';
 import type { MinerConfig } from './minerConfig.ts';
 import { PoolError, ProvingPool } from './pool/provingPool.ts';
-import { proveSlicedAnswer, type ServedSliced } from './slicedAnswer.ts';
-
-interface ServedModel {
-  readonly artifacts: Artifacts;
-  readonly graph: QuantGraph;
-}
+import type { Prover } from './prover.ts';
+import { circuitsOf, loadServedModels, modelNames, type ServedModels, warmJob } from './servedModels.ts';
+import { proveSlicedAnswer } from './slicedAnswer.ts';
 
 export interface RunningMiner {
   readonly url: string;
@@ -40,23 +33,10 @@ const POOL_STATUS: Record<string, number> = {
   QUEUE_FULL: 503,
   DEADLINE_UNMEETABLE: 503,
   POOL_CLOSED: 503,
+  FLEET_UNAVAILABLE: 503,
   DEADLINE_EXCEEDED: 408,
   WORKER_FAILED: 500,
 };
-
-/** A model's warm-up: its keys, and a mid-range input so witness-dependent tables are built too. */
-function warmJob(m: ServedModel) {
-  const [lo, hi] = m.artifacts.manifest.quantization.inputRange;
-  const r = infer(
-    m.graph,
-    Array.from({ length: m.artifacts.manifest.input.size }, (_, i) => lo + ((hi - lo) * ((i % 7) + 1)) / 8),
-  );
-  return {
-    wasmPath: m.artifacts.paths.wasm,
-    zkeyPath: m.artifacts.paths.zkey,
-    sampleInput: { in: r.quantizedInput.map((v) => toField(v).toString()), binding: '1' },
-  };
-}
 
 /** Starts a miner: loads its models, starts the proving pool, serves the axon. */
 export async function startMiner(config: MinerConfig, log: Logger = () => {}): Promise<RunningMiner> {
@@ -64,41 +44,9 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
     'uri' in config.hotkey
       ? await hotkeyFromUri(config.hotkey.uri)
       : await hotkeyFromFile(config.hotkey.file);
-  const models = new Map<string, ServedModel>();
-  const slicedModels = new Map<string, ServedSliced>();
-  for (const dir of config.models) {
-    if (isSlicedDir(dir)) {
-      const sliced = await openSlicedSetUp(dir, ['zkey', 'wasm']);
-      const graphs = await Promise.all(sliced.slices.map((a) => loadQuantGraph(a)));
-      const modelId = slicedModelId(sliced);
-      slicedModels.set(modelId, { modelId, sliced, graphs });
-      continue;
-    }
-    const artifacts = await openArtifacts(dir);
-    const setup = artifacts.manifest.setup;
-    if (!setup)
-      throw new ArtifactError('ARTIFACT_NOT_FOUND', `${dir} has no keys; run zkinfer setup on it first`);
-    requireFile(artifacts.paths.zkey, 'proving key');
-    requireFile(artifacts.paths.wasm, 'witness generator');
-    models.set(setup.modelId, { artifacts, graph: await loadQuantGraph(artifacts) });
-  }
-  const pool = new ProvingPool({
-    workers: config.workers,
-    maxQueue: config.maxQueue,
-    engine: config.engine,
-    tableBudgetBytes: config.engineTableBudgetMB * 2 ** 20,
-  });
-  let warmMs: number[];
-  try {
-    const sliceJobs = [...slicedModels.values()].flatMap((m) =>
-      m.sliced.slices.map((artifacts, k) => warmJob({ artifacts, graph: m.graphs[k]! })),
-    );
-    warmMs = await pool.warm([...[...models.values()].map(warmJob), ...sliceJobs]);
-  } catch (e) {
-    await pool.close();
-    throw e;
-  }
-  log({ msg: 'models warm', engine: pool.engine, workers: pool.workers, warmMs });
+  const served = await loadServedModels(config.models);
+  const { models, sliced: slicedModels } = served;
+  const prover = await startProver(config, served, log);
   const metrics = new Metrics();
   const proofsTotal = metrics.counter('zkinfer_miner_proofs_total', 'Proofs delivered');
   const failures = metrics.counter(
@@ -111,9 +59,10 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
     'Queue + witness + prove time per proof',
     [250, 500, 1000, 2000, 4000, 8000, 16000],
   );
-  metrics.gauge('zkinfer_miner_queue_depth', 'Jobs waiting for a worker', () => pool.queueDepth);
-  metrics.gauge('zkinfer_miner_in_flight', 'Jobs being proved', () => pool.inFlight);
-  metrics.gauge('zkinfer_miner_workers', 'Proving workers', () => pool.workers);
+  metrics.gauge('zkinfer_miner_queue_depth', 'Jobs waiting for a worker', () => prover.queueDepth);
+  metrics.gauge('zkinfer_miner_in_flight', 'Jobs being proved', () => prover.inFlight);
+  metrics.gauge('zkinfer_miner_workers', 'Proving workers', () => prover.workers);
+  if (prover instanceof FleetProver) prover.instrument(metrics);
 
   let replayed: ProveInferenceResponse | undefined;
   // When a metagraph is known (through the SubtensorClient seam), only registered validators with a
@@ -136,6 +85,9 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
       return `hotkey ${caller} has stake ${n.stake}, below ${config.minValidatorStake}`;
     return null;
   };
+  // workers that can prove a model now: for a sliced one, the fewest any of its slices has
+  const workersFor = (circuits: readonly string[]) =>
+    Math.min(...circuits.map((id) => prover.workersFor(id)));
   const refuse = (status: number, error: string, cause: string): SynapseReply => {
     failures({ cause });
     return { status, body: { error } };
@@ -181,17 +133,19 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
               modelId,
               name: m.artifacts.manifest.name,
               constraints: m.artifacts.manifest.circuit.constraints,
+              workers: workersFor([modelId]),
             })),
             ...[...slicedModels.entries()].map(([modelId, m]) => ({
               modelId,
               name: m.sliced.manifest.name,
               constraints: m.sliced.manifest.totalConstraints,
               slices: m.sliced.slices.length,
+              workers: workersFor(m.sliced.slices.map((a) => a.manifest.setup!.modelId)),
             })),
           ],
-          workers: pool.workers,
-          queueDepth: pool.queueDepth,
-          maxQueue: pool.maxQueue,
+          workers: prover.workers,
+          queueDepth: prover.queueDepth,
+          maxQueue: prover.maxQueue,
         };
         return { status: 200, body };
       },
@@ -206,6 +160,9 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
           return refuse(400, 'binding.minerHotkey is not this miner', 'binding');
         if (req.binding.validatorHotkey !== ctx.callerHotkey)
           return refuse(400, 'binding.validatorHotkey is not the caller', 'binding');
+        const circuits = model ? [req.modelId] : sliced!.sliced.slices.map((a) => a.manifest.setup!.modelId);
+        const unavailable = circuits.map((id) => prover.refusal(id)).find((r) => r !== null);
+        if (unavailable) return refuse(503, unavailable, 'unavailable');
         const size = model ? model.artifacts.manifest.input.size : sliced!.sliced.manifest.input.size;
         if (req.input.length !== size)
           return refuse(400, `the model takes ${size} input values, got ${req.input.length}`, 'malformed');
@@ -231,7 +188,7 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
         };
         if (sliced) {
           try {
-            const { body, ms } = await proveSlicedAnswer(pool, sliced, provedInput, binding, deadline);
+            const { body, ms } = await proveSlicedAnswer(prover, sliced, provedInput, binding, deadline);
             proofsTotal();
             latency(ms);
             return { status: 200, body };
@@ -243,8 +200,9 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
         }
         const r = infer(model!.graph, provedInput);
         try {
-          const result = await pool.prove(
+          const result = await prover.prove(
             {
+              modelId: req.modelId,
               wasmPath: model!.artifacts.paths.wasm,
               zkeyPath: model!.artifacts.paths.zkey,
               circuitInput: {
@@ -276,17 +234,49 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
     },
   });
   const { url } = await axon.listen();
-  const served = [...models.keys(), ...slicedModels.keys()];
-  log({ msg: 'listening', url, hotkey: hotkey.ss58, models: served, workers: pool.workers });
+  const servedIds = [...models.keys(), ...slicedModels.keys()];
+  log({ msg: 'listening', url, hotkey: hotkey.ss58, models: servedIds, workers: prover.workers });
   return {
     url,
     hotkey: hotkey.ss58,
-    models: served,
+    models: servedIds,
     close: async () => {
       await axon.close(config.shutdownGraceSeconds * 1000);
-      await pool.close();
+      await prover.close();
     },
   };
+}
+
+/**
+ * Where the miner's proofs are made: with a `redis` key, a fleet of prover nodes (which it tells
+ * which models it serves); without one, its own pool, warmed before the axon listens.
+ */
+async function startProver(config: MinerConfig, served: ServedModels, log: Logger): Promise<Prover> {
+  if (config.redis) {
+    const fleet = await FleetProver.connect({
+      redis: config.redis,
+      fleet: config.fleet,
+      models: modelNames(served),
+      log,
+      ...(config.maxQueue === undefined ? {} : { maxQueue: config.maxQueue }),
+    });
+    log({ msg: 'fleet joined', fleet: config.fleet, nodes: fleet.liveNodes.length, workers: fleet.workers });
+    return fleet;
+  }
+  const pool = new ProvingPool({
+    workers: config.workers,
+    ...(config.maxQueue === undefined ? {} : { maxQueue: config.maxQueue }),
+    engine: config.engine,
+    tableBudgetBytes: config.engineTableBudgetMB * 2 ** 20,
+  });
+  try {
+    const warmMs = await pool.warm(circuitsOf(served).map(warmJob));
+    log({ msg: 'models warm', engine: pool.engine, workers: pool.workers, warmMs });
+  } catch (e) {
+    await pool.close();
+    throw e;
+  }
+  return pool;
 }
 
 /** A well-formed answer with a proof that proves nothing (demoBehavior "garbage"). */

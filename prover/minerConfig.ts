@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { ConfigReader } from '../protocol/configReader.ts';
 import { DEFAULT_AXON_LIMITS } from './axon.ts';
 import { DEFAULT_ENGINE, ENGINES, type EngineName } from './engine/engines.ts';
+import { fleetNames, redisOptions } from './fleet/fleetNames.ts';
 
 export interface MinerConfig {
   /** Loopback by default; the miner serves whoever can reach it. */
@@ -13,8 +14,18 @@ export interface MinerConfig {
   /** Artifact directories (compiled and set up) this miner proves for. */
   readonly models: readonly string[];
   readonly workers: number;
-  /** Jobs that may wait for a worker; beyond that the miner answers 503 at once. */
-  readonly maxQueue: number;
+  /**
+   * Jobs that may wait for a worker; beyond that the miner answers 503 at once. Default: two per
+   * worker (in fleet mode, per live worker of the fleet).
+   */
+  readonly maxQueue: number | undefined;
+  /**
+   * Fleet mode: the Redis (redis://host:6379) whose queue the miner's proofs go on, for prover
+   * nodes on any machine to take. Without it the miner proves in its own pool (`workers`, `engine`).
+   */
+  readonly redis: string | undefined;
+  /** Fleet mode: the fleet's name, shared with its prover nodes (several fleets may share a Redis). */
+  readonly fleet: string;
   readonly maxBodyBytes: number;
   /** Requests per minute per verified caller hotkey. */
   readonly rateLimitPerMinute: number;
@@ -67,6 +78,8 @@ const MINER_KEYS = [
   'models',
   'workers',
   'maxQueue',
+  'redis',
+  'fleet',
   'maxBodyBytes',
   'rateLimitPerMinute',
   'maxConnections',
@@ -92,6 +105,10 @@ export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
   if (!ENGINES.includes(engine)) throw c.error('engine', `must be one of ${ENGINES.join(', ')}`, engine);
   if (!DEMO_BEHAVIORS.includes(demoBehavior))
     throw c.error('demoBehavior', `must be one of ${DEMO_BEHAVIORS.join(', ')}`, demoBehavior);
+  const redis = c.optionalString('redis');
+  if (redis !== undefined) redisOptions(redis); // a malformed URL fails here, naming it
+  const fleet = c.string('fleet', 'default');
+  fleetNames(fleet);
   const headersTimeoutMs = c.int('headersTimeoutMs', DEFAULT_AXON_LIMITS.headersTimeoutMs, 100);
   const requestTimeoutMs = c.int('requestTimeoutMs', DEFAULT_AXON_LIMITS.requestTimeoutMs, 100);
   // Node refuses a header timeout longer than the request's
@@ -107,7 +124,9 @@ export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
     hotkey: c.hotkey(),
     models: c.strings('models', undefined, 'artifact directories', true),
     workers,
-    maxQueue: c.int('maxQueue', 2 * workers, 1),
+    maxQueue: c.has('maxQueue') ? c.int('maxQueue', 0, 1) : undefined,
+    redis,
+    fleet,
     maxBodyBytes: c.int('maxBodyBytes', DEFAULTS.maxBodyBytes, 1),
     rateLimitPerMinute: c.int('rateLimitPerMinute', DEFAULTS.rateLimitPerMinute, 1),
     maxConnections: c.int('maxConnections', DEFAULT_AXON_LIMITS.maxConnections, 1),

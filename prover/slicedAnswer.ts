@@ -3,7 +3,8 @@ import { infer } from '../circuits/core/inference.ts';
 import type { QuantGraph } from '../circuits/core/quantGraph.ts';
 import { type SlicedModel, sliceQuantizedInputs } from '../circuits/slicedModel.ts';
 import type { ProveInferenceResponse } from '../protocol/synapses.ts';
-import type { ProveOptions, ProvingPool } from './pool/provingPool.ts';
+import type { ProveOptions } from './pool/provingPool.ts';
+import type { Prover } from './prover.ts';
 
 /** A sliced model as a miner serves it: the model and each slice's quantized graph. */
 export interface ServedSliced {
@@ -15,11 +16,11 @@ export interface ServedSliced {
 
 /**
  * Proves a sliced model's challenge: one reference run gives every boundary, then all slices go
- * to the pool at once, so they prove in parallel on as many workers as the miner has. The answer
+ * to the prover at once, so they prove in parallel on as many workers (or fleet nodes) as there are. The answer
  * carries every slice proof in order; its top-level proof is the last slice's.
  */
 export async function proveSlicedAnswer(
-  pool: ProvingPool,
+  prover: Prover,
   m: ServedSliced,
   input: readonly number[],
   binding: bigint,
@@ -36,8 +37,9 @@ export async function proveSlicedAnswer(
   );
   const results = await Promise.all(
     m.sliced.slices.map((a, k) =>
-      pool.prove(
+      prover.prove(
         {
+          modelId: a.manifest.setup!.modelId,
           wasmPath: a.paths.wasm,
           zkeyPath: a.paths.zkey,
           circuitInput: {

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { ZkinferError } from '../../protocol/errors.ts';
 import { DEFAULT_ENGINE, type EngineName } from '../engine/engines.ts';
+import type { Prover } from '../prover.ts';
 import { AdmissionQueue } from './admissionQueue.ts';
 import type { ProveJob, ProveJobResult, WarmJobResult, WorkerSettings } from './messages.ts';
 
@@ -10,7 +11,9 @@ export type PoolErrorCode =
   | 'DEADLINE_UNMEETABLE'
   | 'DEADLINE_EXCEEDED'
   | 'WORKER_FAILED'
-  | 'POOL_CLOSED';
+  | 'POOL_CLOSED'
+  /** Fleet mode: the fleet's Redis is unreachable, or no live node holds the circuit. */
+  | 'FLEET_UNAVAILABLE';
 
 /** A job the pool refused or could not finish; `code` says which (the axon maps it to HTTP). */
 export class PoolError extends ZkinferError {
@@ -61,7 +64,7 @@ interface Pending {
  * cannot finish before the job's deadline instead of queueing past it; a crashed worker fails only
  * its own job (piscina replaces the worker, which prepares its models again on first use).
  */
-export class ProvingPool {
+export class ProvingPool implements Prover {
   readonly workers: number;
   readonly maxQueue: number;
   readonly engine: EngineName;
@@ -107,6 +110,14 @@ export class ProvingPool {
   estimateMs(priority = 0): number {
     const ahead = this.running + this.waiting.aheadOf(priority);
     return (Math.floor(ahead / this.workers) + 1) * this.avgMs;
+  }
+
+  workersFor(): number {
+    return this.workers;
+  }
+
+  refusal(): string | null {
+    return this.closed ? 'the proving pool is shutting down' : null;
   }
 
   prove(job: Omit<ProveJob, 'enqueuedAt'>, options: ProveOptions): Promise<ProveJobResult> {

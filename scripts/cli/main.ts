@@ -20,6 +20,10 @@ export const MODULES: readonly { commands: readonly string[]; load: () => Promis
   },
   { commands: ['miner'], load: async () => (await import('./minerCommand.ts')).registerMinerCommand },
   {
+    commands: ['prover-node', 'fleet'],
+    load: async () => (await import('./fleetCommands.ts')).registerFleetCommands,
+  },
+  {
     commands: ['validator', 'scores', 'replay-scores'],
     load: async () => (await import('./validatorCommands.ts')).registerValidatorCommands,
   },

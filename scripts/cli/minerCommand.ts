@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { exitWhenStuck } from '../../prover/fleet/closeClients.ts';
 import { startMiner } from '../../prover/miner.ts';
 import { parseMinerConfig } from '../../prover/minerConfig.ts';
 import { readJsonConfig } from './jsonFile.ts';
@@ -31,5 +32,7 @@ export function registerMinerCommand(program: Command, io: Io, setExit: (code: n
       await miner.close();
       log({ msg: 'stopped' });
       setExit(EXIT.ok);
+      // fleet mode with its Redis gone: a reconnecting client must not keep the stopped miner alive
+      if (config.redis) exitWhenStuck(EXIT.ok);
     });
 }
