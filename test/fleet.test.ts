@@ -1,7 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Artifacts } from '../circuits/artifacts.ts';
+import { compileModel } from '../circuits/compile.ts';
+import { setupArtifacts } from '../circuits/setup/setup.ts';
+import { openSliced, type SlicedModel, slicedModelId } from '../circuits/slicedModel.ts';
+import { computeBinding } from '../protocol/binding.ts';
 import { callAxon } from '../protocol/dendrite.ts';
 import { type Hotkey, hotkeyFromUri } from '../protocol/keys.ts';
 import type { CapacityResponse, ProveInferenceResponse } from '../protocol/synapses.ts';
@@ -10,8 +16,9 @@ import { readFleetStatus } from '../prover/fleet/fleetStatus.ts';
 import { type NodeProcess, startNodeProcess } from '../prover/fleet/nodeProcess.ts';
 import { type MinerProcess, startMinerProcess } from '../prover/minerProcess.ts';
 import { verifyProof } from '../verifier/verifyProof.ts';
+import { slicedBundleOf, verifySliced } from '../verifier/verifySliced.ts';
 import { zkinferInProcess } from './helpers/cli.ts';
-import { holdoutInputs } from './helpers/fixtures.ts';
+import { DEV_PTAU, digitsHoldout, holdoutInputs, MODELS_DIR } from './helpers/fixtures.ts';
 import { setUpModel } from './helpers/provedModel.ts';
 import { type RedisServer, redisServerBinary, startRedisServer } from './helpers/redisServer.ts';
 
@@ -22,6 +29,7 @@ if ('missing' in binary) console.warn(`fleet tests skipped: ${binary.missing}`);
 const FLEET = 'test-fleet';
 let redis: RedisServer;
 let a: Artifacts;
+let sliced: SlicedModel; // deep-mlp-digits in 3 slices
 let vkey: unknown;
 let miner: MinerProcess;
 let validator: Hotkey;
@@ -32,7 +40,7 @@ const nodeConfig = (id: string, dir: string) => ({
   redis: redis.url,
   fleet: FLEET,
   nodeId: id,
-  models: [dir],
+  models: [dir, sliced.dir],
   workers: 1,
   lockDurationMs: 1500,
   stalledIntervalMs: 500,
@@ -50,9 +58,12 @@ const prove = (i: number, deadlineMs = 20_000) =>
     binding: { nonce: String(++nonce), validatorHotkey: validator.ss58, minerHotkey: miner.hotkey },
     deadlineMs,
   });
-/** A sample's value on a /metrics page (`name{labels} value` lines; HELP and TYPE lines never match). */
-const metric = async (url: string, pattern: RegExp) =>
-  Number(new RegExp(`^${pattern.source}$`, 'm').exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
+/** The sum of a metric's samples matching `pattern` on a /metrics page (HELP and TYPE lines never match). */
+const metric = async (url: string, pattern: RegExp | string) => {
+  const source = typeof pattern === 'string' ? pattern : pattern.source;
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return [...text.matchAll(new RegExp(`^${source}$`, 'gm'))].reduce((s, m) => s + Number(m[1]), 0);
+};
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -72,11 +83,15 @@ describe.skipIf('missing' in binary)('prover fleet: a miner, two prover nodes, o
     if ('missing' in binary) return;
     redis = await startRedisServer(binary.path);
     a = await setUpModel('mlp-digits');
+    const slicedDir = join(await mkdtemp(join(tmpdir(), 'zkinfer-fleet-sliced-')), 'deep-mlp');
+    await compileModel(join(MODELS_DIR, 'deep-mlp-digits.onnx'), { outDir: slicedDir, maxConstraints: 1800 });
+    for (const s of (await openSliced(slicedDir)).slices) await setupArtifacts(s.dir, DEV_PTAU);
+    sliced = await openSliced(slicedDir);
     vkey = JSON.parse(await readFile(a.paths.vkey, 'utf8'));
     validator = await hotkeyFromUri('//Alice');
     miner = await startMinerProcess({
       hotkey: { uri: '//FleetMiner' },
-      models: [a.dir],
+      models: [a.dir, sliced.dir],
       redis: redis.url,
       fleet: FLEET,
       allowedHotkeys: [validator.ss58],
@@ -90,12 +105,8 @@ describe.skipIf('missing' in binary)('prover fleet: a miner, two prover nodes, o
   }, 300_000);
 
   afterAll(async () => {
-    let t = Date.now();
     await Promise.allSettled(nodes.map((n) => n.stop()));
-    console.log('nodes stopped', Date.now() - t);
-    t = Date.now();
     await miner?.stop();
-    console.log('miner stopped', Date.now() - t, miner.logs.slice(-5));
     await redis?.stop();
   });
 
@@ -105,14 +116,21 @@ describe.skipIf('missing' in binary)('prover fleet: a miner, two prover nodes, o
     expect(r.ok && r.body).toMatchObject({
       workers: 2,
       maxQueue: 4,
-      models: [{ modelId: a.manifest.setup!.modelId, workers: 2 }],
+      models: [
+        { modelId: a.manifest.setup!.modelId, workers: 2 },
+        { modelId: slicedModelId(sliced), slices: 3, workers: 2 },
+      ],
     });
     const status = await readFleetStatus(redis.url, FLEET);
     expect(status.nodes.map((n) => [n.id, n.workers, n.conflicts.length])).toEqual([
       ['node-a', 1, 0],
       ['node-b', 1, 0],
     ]);
-    expect(status.models).toEqual({ [a.manifest.name]: a.manifest.setup!.modelId });
+    expect(status.models).toMatchObject({
+      [a.manifest.name]: a.manifest.setup!.modelId,
+      [sliced.manifest.name]: slicedModelId(sliced),
+      [`${sliced.manifest.name}.slice0`]: sliced.slices[0]!.manifest.setup!.modelId,
+    });
   });
 
   it('serves requests on both nodes; every proof verifies and commits to its input', async () => {
@@ -127,6 +145,31 @@ describe.skipIf('missing' in binary)('prover fleet: a miner, two prover nodes, o
     expect(axonMetrics).toMatch(/zkinfer_fleet_proofs_total\{node="node-a"\} [1-9]/);
     expect(axonMetrics).toMatch(/zkinfer_fleet_proofs_total\{node="node-b"\} [1-9]/);
     expect(axonMetrics).toMatch(/zkinfer_fleet_nodes 2/);
+  });
+
+  it('proves the slices of one request on both nodes at once; the answer verifies as a chain', async () => {
+    const sliceProofs = () =>
+      Promise.all(
+        nodes.map((n) =>
+          metric(n.url, `zkinfer_node_proofs_total\\{model="${sliced.manifest.name}\\.slice\\d"\\} (\\d+)`),
+        ),
+      );
+    const x = digitsHoldout().inputs[7]!;
+    const binding = { nonce: String(++nonce), validatorHotkey: validator.ss58, minerHotkey: miner.hotkey };
+    const r = await call<ProveInferenceResponse>('ProveInference', {
+      modelId: slicedModelId(sliced),
+      input: Array.from(x),
+      binding,
+      deadlineMs: 20_000,
+    });
+    if (!r.ok) throw new Error(JSON.stringify(r));
+    const b = await computeBinding(binding);
+    expect(await verifySliced(sliced, slicedBundleOf(r.body, sliced, b), { input: x, binding: b })).toEqual({
+      ok: true,
+    });
+    const perNode = await sliceProofs();
+    expect(perNode.reduce((s, n) => s + n, 0)).toBe(3);
+    for (const n of perNode) expect(n).toBeGreaterThan(0);
   });
 
   it('drops a job whose deadline has passed instead of proving it', async () => {
