@@ -14,6 +14,7 @@ const scenarios: [string, ...string[]][] = [
   ['ptau-dev.ts'],
   ['flood.ts'],
   ['gateway.ts'],
+  ['fleet.ts'],
 ];
 let failed = 0;
 for (const [file, ...args] of scenarios) {

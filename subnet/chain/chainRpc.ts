@@ -1,0 +1,76 @@
+import { WsProvider } from '@polkadot/rpc-provider';
+import { SubtensorError } from '../subtensorClient.ts';
+
+/** JSON-RPC to a subtensor node. */
+export interface ChainRpc {
+  send<T>(method: string, params: readonly unknown[]): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Public endpoints of the networks a config may name instead of a URL. */
+export const NETWORKS: Readonly<Record<string, string>> = Object.freeze({
+  finney: 'wss://entrypoint-finney.opentensor.ai:443',
+  test: 'wss://test.finney.opentensor.ai:443',
+  local: 'ws://127.0.0.1:9944',
+});
+
+export function endpointOf(network: string): string {
+  if (Object.hasOwn(NETWORKS, network)) return NETWORKS[network]!;
+  if (/^wss?:\/\//.test(network)) return network;
+  throw new SubtensorError(
+    'UnknownNetwork',
+    `network "${network}" is none of ${Object.keys(NETWORKS).join(', ')} and not a ws:// or wss:// URL`,
+  );
+}
+
+/**
+ * A WebSocket JSON-RPC connection (the @polkadot/api provider, which reconnects by itself). A call
+ * that fails because the connection dropped is retried with backoff (250 ms, doubling) up to
+ * `retries` times; an endpoint that cannot be reached within `timeoutMs` at start is an error naming it.
+ */
+export async function connectRpc(
+  endpoint: string,
+  options: { timeoutMs?: number; retries?: number } = {},
+): Promise<ChainRpc> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const retries = options.retries ?? 3;
+  const provider = new WsProvider(endpoint, 1000, {}, timeoutMs);
+  // the provider reports connection errors as events; they are surfaced by the calls that fail
+  provider.on('error', () => {});
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      provider.isReady,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (e) {
+    await provider.disconnect().catch(() => {});
+    throw new SubtensorError(
+      'ChainUnreachable',
+      `cannot reach the chain at ${endpoint}: ${(e as Error).message}`,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    async send<T>(method: string, params: readonly unknown[]): Promise<T> {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return (await provider.send(method, [...params])) as T;
+        } catch (e) {
+          const dropped = !provider.isConnected;
+          if (!dropped || attempt >= retries) {
+            throw new SubtensorError(
+              dropped ? 'ChainUnreachable' : 'RpcError',
+              `${method} on ${endpoint}: ${(e as Error).message}`,
+            );
+          }
+          await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+        }
+      }
+    },
+    close: () => provider.disconnect(),
+  };
+}
