@@ -7,6 +7,31 @@ import { EXIT, type Io } from './output.ts';
 
 const openChain = (file: string) => LocalSubtensor.openExisting(file);
 
+/** The metagraph `subnet status` shows: a local state file's, or a real chain's (--network, --netuid). */
+async function statusMetagraph(opts: { state?: string; network?: string; netuid?: string; block?: string }) {
+  if ((opts.state === undefined) === (opts.network === undefined))
+    throw new InvalidInputError(
+      'subnet status needs either --state <file> or --network <name|url>',
+      'INVALID_OPTION',
+    );
+  if (opts.state !== undefined) return openChain(opts.state).metagraph();
+  if (opts.netuid === undefined)
+    throw new InvalidInputError('subnet status --network needs --netuid <n>', 'INVALID_OPTION');
+  // loaded only here: the chain's type registry costs start-up
+  const { ChainSubtensor } = await import('../../subnet/chain/chainSubtensor.ts');
+  const chain = await ChainSubtensor.connect({
+    network: opts.network!,
+    netuid: parseIntOption('--netuid', opts.netuid),
+  });
+  try {
+    return await chain.metagraph(
+      opts.block === undefined ? undefined : parseIntOption('--block', opts.block),
+    );
+  } finally {
+    await chain.close();
+  }
+}
+
 export function registerSubnetCommands(program: Command, io: Io, setExit: (code: number) => void): void {
   const subnet = program
     .command('subnet')
@@ -66,24 +91,29 @@ export function registerSubnetCommands(program: Command, io: Io, setExit: (code:
   subnet
     .command('status')
     .description('metagraph: uid, hotkey, stake, permit, incentive, dividends, emission, last update')
-    .requiredOption('--state <file>', 'local subtensor state file')
-    .action(async (opts: { state: string }, cmd: Command) => {
-      const g = cmd.optsWithGlobals<GlobalOptions>();
-      const mg = await openChain(opts.state).metagraph();
-      if (g.json) io.out(JSON.stringify({ ok: true, ...mg }));
-      else {
-        io.out(`block ${mg.block}, ${mg.neurons.length} neurons`);
-        io.out(
-          'uid  hotkey            stake     permit  incentive  dividends  emission(rao)  total(rao)     last update',
-        );
-        for (const n of mg.neurons) {
+    .option('--state <file>', 'local subtensor state file')
+    .option('--network <name|url>', 'a real chain instead: finney, test, local or ws(s)://…')
+    .option('--netuid <n>', 'with --network: the subnet')
+    .option('--block <n>', 'with --network: read at this block instead of the head')
+    .action(
+      async (opts: { state?: string; network?: string; netuid?: string; block?: string }, cmd: Command) => {
+        const g = cmd.optsWithGlobals<GlobalOptions>();
+        const mg = await statusMetagraph(opts);
+        if (g.json) io.out(JSON.stringify({ ok: true, ...mg }));
+        else {
+          io.out(`block ${mg.block}, ${mg.neurons.length} neurons`);
           io.out(
-            `${String(n.uid).padEnd(4)} ${n.hotkey.slice(0, 16).padEnd(17)} ${String(n.stake).padEnd(9)} ${(n.validatorPermit ? 'yes' : 'no').padEnd(7)} ${n.incentive.toFixed(4).padEnd(10)} ${n.dividends.toFixed(4).padEnd(10)} ${String(n.emission).padEnd(14)} ${String(n.totalEmission).padEnd(14)} ${n.lastUpdate}`,
+            'uid  hotkey            stake     permit  incentive  dividends  emission(rao)  total(rao)     last update',
           );
+          for (const n of mg.neurons) {
+            io.out(
+              `${String(n.uid).padEnd(4)} ${n.hotkey.slice(0, 16).padEnd(17)} ${String(n.stake).padEnd(9)} ${(n.validatorPermit ? 'yes' : 'no').padEnd(7)} ${n.incentive.toFixed(4).padEnd(10)} ${n.dividends.toFixed(4).padEnd(10)} ${String(n.emission).padEnd(14)} ${String(n.totalEmission).padEnd(14)} ${n.lastUpdate}`,
+            );
+          }
         }
-      }
-      setExit(EXIT.ok);
-    });
+        setExit(EXIT.ok);
+      },
+    );
   subnet
     .command('explain')
     .description("the consensus, clipping and bonds behind a uid's emission in the last epoch")

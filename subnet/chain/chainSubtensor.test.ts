@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { compactFromU8a, compactToU8a, hexToU8a, u8aToHex } from '@polkadot/util';
 import { decodeAddress, encodeAddress } from '@polkadot/util-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { zkinferInProcess } from '../../test/helpers/cli.ts';
 import { FINNEY_DIR, type ReplayServer, startReplayServer } from '../../test/helpers/replayRpcServer.ts';
 import { SubtensorError } from '../subtensorClient.ts';
 import { axonUrl } from './chainNeurons.ts';
@@ -152,6 +153,37 @@ describe('ChainSubtensor on recorded finney answers', () => {
       await noV15.close();
     }
     for (const e of [unreachable, wrong]) expect(e.message).not.toContain('\n');
+  });
+
+  it("zkinfer subnet status --network prints the chain's metagraph as it does the local one", async () => {
+    const r = await zkinferInProcess(
+      'subnet',
+      'status',
+      '--network',
+      server.url,
+      '--netuid',
+      '1',
+      '--block',
+      '6852690',
+    );
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('block 6852690, 1024 neurons');
+    expect(lines[1]).toMatch(/^uid +hotkey +stake +permit/);
+    expect(lines[2]).toMatch(/^0 +5DkMmXtWf16RNdus +2\.557172316 +no /);
+    const json = await zkinferInProcess(
+      '--json',
+      'subnet',
+      'status',
+      '--network',
+      server.url,
+      '--netuid',
+      '23',
+    );
+    expect(JSON.parse(json.stdout).neurons).toHaveLength(19);
+    const both = await zkinferInProcess('subnet', 'status', '--network', server.url);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('subnet status --network needs --netuid <n>');
   });
 
   it('turns an axon IP into a URL (IPv4, IPv6, none)', () => {
