@@ -9,10 +9,9 @@ import {
   type ProveInferenceResponse,
   parseProveInference,
 } from '../protocol/synapses.ts';
-import { LocalSubtensor } from '../subnet/localSubtensor.ts';
-import type { NeuronInfo } from '../subnet/subtensorClient.ts';
 import { Axon, type SynapseReply } from './axon.ts';
 import { FleetProver } from './fleet/fleetProver.ts';
+import { MetagraphView, openMetagraphSource } from './metagraphSource.ts';
 import type { MinerConfig } from './minerConfig.ts';
 import { PoolError, ProvingPool } from './pool/provingPool.ts';
 import type { Prover } from './prover.ts';
@@ -65,20 +64,15 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
   if (prover instanceof FleetProver) prover.instrument(metrics);
 
   let replayed: ProveInferenceResponse | undefined;
-  // When a metagraph is known (through the SubtensorClient seam), only registered validators with a
-  // permit and enough stake may call. It is re-read at most once a second; unreadable → refuse all.
-  let metagraph: { at: number; neurons: ReadonlyMap<string, NeuronInfo> } | undefined;
+  // When a metagraph is known (a local state file or a real chain), only registered validators with
+  // a permit and enough stake may call (see MetagraphView for re-reads and staleness).
+  const source = await openMetagraphSource(config);
+  const metagraph = source ? new MetagraphView(source, log) : undefined;
   const metagraphRefusal = async (caller: string): Promise<string | null> => {
-    if (!config.subtensorState) return null;
-    if (!metagraph || Date.now() - metagraph.at > 1000) {
-      try {
-        const mg = await LocalSubtensor.openExisting(config.subtensorState).metagraph();
-        metagraph = { at: Date.now(), neurons: new Map(mg.neurons.map((n) => [n.hotkey, n])) };
-      } catch (e) {
-        return `the subnet metagraph cannot be read: ${(e as Error).message}`;
-      }
-    }
-    const n = metagraph.neurons.get(caller);
+    if (!metagraph) return null;
+    const neurons = await metagraph.neurons();
+    if (typeof neurons === 'string') return neurons;
+    const n = neurons.get(caller);
     if (!n) return `hotkey ${caller} is not registered on the subnet`;
     if (!n.validatorPermit) return `hotkey ${caller} has no validator permit`;
     if (n.stake < config.minValidatorStake)
@@ -184,7 +178,7 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
           deadlineMs: Math.min(req.deadlineMs, ctx.timeoutSeconds * 1000),
           signal: ctx.signal,
           // the SDK's priority: the caller's stake (0 without a metagraph, so nobody displaces anyone)
-          priority: metagraph?.neurons.get(ctx.callerHotkey)?.stake ?? 0,
+          priority: metagraph?.known?.get(ctx.callerHotkey)?.stake ?? 0,
         };
         if (sliced) {
           try {
@@ -243,6 +237,7 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
     close: async () => {
       await axon.close(config.shutdownGraceSeconds * 1000);
       await prover.close();
+      await source?.close();
     },
   };
 }

@@ -51,6 +51,12 @@ export interface MinerConfig {
    * they must be registered, hold a validator permit and at least `minValidatorStake`.
    */
   readonly subtensorState: string | undefined;
+  /**
+   * Or a real chain (finney, test, local or a ws(s):// URL) and the subnet's netuid: callers are
+   * checked against that subnet's metagraph, read from the chain.
+   */
+  readonly network: string | undefined;
+  readonly netuid: number | undefined;
   readonly minValidatorStake: number;
   /** Proving engine: "native-cache" (default, warm prepared keys) or "snarkjs" (the reference). */
   readonly engine: EngineName;
@@ -91,6 +97,8 @@ const MINER_KEYS = [
   'demoBehavior',
   'demoDelayMs',
   'subtensorState',
+  'network',
+  'netuid',
   'minValidatorStake',
   'engine',
   'engineTableBudgetMB',
@@ -105,6 +113,12 @@ export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
   if (!ENGINES.includes(engine)) throw c.error('engine', `must be one of ${ENGINES.join(', ')}`, engine);
   if (!DEMO_BEHAVIORS.includes(demoBehavior))
     throw c.error('demoBehavior', `must be one of ${DEMO_BEHAVIORS.join(', ')}`, demoBehavior);
+  const subtensorState = c.optionalString('subtensorState');
+  const network = c.optionalString('network');
+  if (subtensorState !== undefined && network !== undefined)
+    throw c.error('network', 'cannot be given with subtensorState (one metagraph source)', network);
+  if (network !== undefined && !c.has('netuid'))
+    throw c.error('netuid', 'is required with network', undefined);
   const redis = c.optionalString('redis');
   if (redis !== undefined) redisOptions(redis); // a malformed URL fails here, naming it
   const fleet = c.string('fleet', 'default');
@@ -137,7 +151,9 @@ export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
     shutdownGraceSeconds: c.int('shutdownGraceSeconds', DEFAULTS.shutdownGraceSeconds, 0),
     demoBehavior,
     demoDelayMs: c.int('demoDelayMs', 1500, 0),
-    subtensorState: c.optionalString('subtensorState'),
+    subtensorState,
+    network,
+    netuid: network === undefined ? undefined : c.int('netuid', -1, 0, 65535),
     minValidatorStake: c.int('minValidatorStake', 0, 0),
     engine,
     engineTableBudgetMB: c.int('engineTableBudgetMB', 256, 0, 4096),

@@ -295,3 +295,45 @@ describe('miner axon with a known metagraph', () => {
     }
   }, 120_000);
 });
+
+describe('miner axon on a real chain (recorded finney answers)', () => {
+  it("admits callers by the chain's metagraph, and keeps the last one read while the chain is gone", async () => {
+    const { startReplayServer } = await import('./helpers/replayRpcServer.ts');
+    const server = await startReplayServer();
+    const m = await startMinerProcess({
+      hotkey: { uri: '//ChainMiner' },
+      models: [a.dir],
+      workers: 1,
+      network: server.url,
+      netuid: 23,
+    });
+    try {
+      const capacity = () =>
+        callAxon<CapacityResponse>(
+          m.url,
+          'Capacity',
+          {},
+          {
+            hotkey: validator,
+            axonHotkey: m.hotkey,
+            timeoutMs: 10_000,
+          },
+        );
+      // read from the chain: //Alice is none of netuid 23's 19 neurons
+      expect(await capacity()).toMatchObject({
+        status: 403,
+        detail: expect.stringMatching(/hotkey 5Grw\w+ is not registered on the subnet/),
+      });
+      await server.close();
+      await new Promise((r) => setTimeout(r, 1200)); // past the once-a-second re-read
+      expect(await capacity()).toMatchObject({
+        status: 403,
+        detail: expect.stringMatching(/not registered/),
+      });
+      expect(m.logs.join('\n')).toContain('metagraph unreadable; serving the last one read');
+    } finally {
+      await m.stop();
+      await server.close().catch(() => {});
+    }
+  });
+});

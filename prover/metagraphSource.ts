@@ -1,0 +1,65 @@
+import { LocalSubtensor } from '../subnet/localSubtensor.ts';
+import type { Metagraph, NeuronInfo } from '../subnet/subtensorClient.ts';
+
+/** Where a miner reads its subnet's metagraph: a local subtensor state file, or a real chain. */
+export interface MetagraphSource {
+  read(): Promise<Metagraph>;
+  close(): Promise<void>;
+}
+
+/** A metagraph older than this (the chain unreachable all along) no longer admits anyone. */
+export const MAX_STALE_MS = 10 * 60_000;
+
+export async function openMetagraphSource(config: {
+  readonly subtensorState: string | undefined;
+  readonly network: string | undefined;
+  readonly netuid: number | undefined;
+}): Promise<MetagraphSource | undefined> {
+  if (config.subtensorState) {
+    const file = config.subtensorState;
+    return { read: () => LocalSubtensor.openExisting(file).metagraph(), close: async () => {} };
+  }
+  if (config.network === undefined) return undefined;
+  // loaded only for a real chain: its type registry costs start-up
+  const { ChainSubtensor } = await import('../subnet/chain/chainSubtensor.ts');
+  const chain = await ChainSubtensor.connect({ network: config.network, netuid: config.netuid ?? 0 });
+  return { read: () => chain.metagraph(), close: () => chain.close() };
+}
+
+/**
+ * The metagraph as the miner admits callers by it: re-read at most once a second; when a read
+ * fails, the last one read keeps serving for up to MAX_STALE_MS (the failure is logged once), and
+ * after that, or with none read yet, every caller is refused with the reason.
+ */
+export class MetagraphView {
+  private last: { at: number; neurons: ReadonlyMap<string, NeuronInfo> } | undefined;
+  private failing = false;
+
+  constructor(
+    private readonly source: MetagraphSource,
+    private readonly log: (e: Record<string, unknown>) => void = () => {},
+  ) {}
+
+  /** The neurons by hotkey, or why none can be trusted now. */
+  async neurons(): Promise<ReadonlyMap<string, NeuronInfo> | string> {
+    if (this.last && Date.now() - this.last.at <= 1000) return this.last.neurons;
+    try {
+      const mg = await this.source.read();
+      this.last = { at: Date.now(), neurons: new Map(mg.neurons.map((n) => [n.hotkey, n])) };
+      if (this.failing) this.log({ msg: 'metagraph readable again', block: mg.block });
+      this.failing = false;
+      return this.last.neurons;
+    } catch (e) {
+      const why = (e as Error).message;
+      if (!this.failing) this.log({ msg: 'metagraph unreadable; serving the last one read', reason: why });
+      this.failing = true;
+      if (this.last && Date.now() - this.last.at <= MAX_STALE_MS) return this.last.neurons;
+      return `the subnet metagraph cannot be read: ${why}`;
+    }
+  }
+
+  /** The last neurons read (for priorities), without reading. */
+  get known(): ReadonlyMap<string, NeuronInfo> | undefined {
+    return this.last?.neurons;
+  }
+}
