@@ -9,6 +9,8 @@ export interface Hotkey {
   readonly ss58: string;
   readonly publicKey: Uint8Array;
   sign(message: string): string;
+  /** An sr25519 signature over raw bytes (64 bytes), e.g. an extrinsic's signing payload. */
+  signBytes(data: Uint8Array): Uint8Array;
 }
 
 function fromPair(pair: KeyringPair): Hotkey {
@@ -16,6 +18,7 @@ function fromPair(pair: KeyringPair): Hotkey {
     ss58: pair.address,
     publicKey: pair.publicKey,
     sign: (message) => `0x${Buffer.from(pair.sign(new TextEncoder().encode(message))).toString('hex')}`,
+    signBytes: (data) => pair.sign(data),
   };
 }
 

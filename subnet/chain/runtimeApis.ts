@@ -15,12 +15,23 @@ interface ApiMethod {
  */
 export class RuntimeApis {
   readonly registry: TypeRegistry;
+  readonly metadata: Metadata;
   private readonly methods = new Map<string, ApiMethod>();
 
   private constructor(metadataV15: Uint8Array) {
     this.registry = new TypeRegistry();
     const metadata = new Metadata(this.registry, metadataV15);
-    this.registry.setMetadata(metadata);
+    this.metadata = metadata;
+    // extensions that add nothing to an extrinsic or its payload (Null and Null in the metadata,
+    // like subtensor's SubtensorTransactionExtension and DrandPriority) are declared as such
+    const lookup = metadata.asV15.lookup;
+    const isNull = (id: { toNumber(): number }) => lookup.getTypeDef(id.toNumber()).type === 'Null';
+    const empty = Object.fromEntries(
+      metadata.asV15.extrinsic.signedExtensions
+        .filter((e) => isNull(e.type) && isNull(e.additionalSigned))
+        .map((e) => [e.identifier.toString(), { extrinsic: {}, payload: {} }]),
+    );
+    this.registry.setMetadata(metadata, undefined, empty);
     if (metadata.version < 15)
       throw new SubtensorError(
         'MetadataTooOld',
