@@ -1,7 +1,6 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { FleetError } from './fleetError.ts';
-import { fleetNames, redactRedisUrl, redisOptions } from './fleetNames.ts';
+import { fleetNames, redactRedisUrl } from './fleetNames.ts';
+import { connectFleetRedis } from './fleetRedis.ts';
 import {
   type ModelConflict,
   modelConflicts,
@@ -29,26 +28,8 @@ export interface FleetStatus {
 /** One read of a fleet: its live nodes (each checked against the model table) and its queue's counts. */
 export async function readFleetStatus(redisUrl: string, fleet: string): Promise<FleetStatus> {
   const names = fleetNames(fleet);
-  const connection = redisOptions(redisUrl);
   const where = redactRedisUrl(redisUrl);
-  const redis = new Redis({
-    ...connection,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-  } catch (e) {
-    redis.disconnect();
-    throw new FleetError(
-      'FLEET_UNAVAILABLE',
-      `the fleet's Redis at ${where} is unreachable: ${(e as Error).message}`,
-      { cause: e },
-    );
-  }
+  const redis = await connectFleetRedis(redisUrl, { reconnect: false });
   const queue = new Queue(names.queue, { prefix: names.prefix, connection: redis });
   try {
     const [models, nodes, counts] = await Promise.all([

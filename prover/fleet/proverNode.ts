@@ -2,7 +2,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { Metrics } from '../../protocol/metrics.ts';
 import { PoolError, ProvingPool } from '../pool/provingPool.ts';
 import { circuitsOf, loadServedModels, modelNames, type ServedCircuit, warmJob } from '../servedModels.ts';
@@ -10,6 +9,7 @@ import { closeClients } from './closeClients.ts';
 import { FleetError } from './fleetError.ts';
 import { type FleetJobData, type FleetJobResult, failureReason } from './fleetJob.ts';
 import { fleetNames, redactRedisUrl, redisOptions } from './fleetNames.ts';
+import { connectFleetRedis } from './fleetRedis.ts';
 import type { NodeConfig } from './nodeConfig.ts';
 import { modelConflicts, type NodeRecord, readModelTable, removeNode, writeNode } from './nodeRegistry.ts';
 
@@ -40,25 +40,7 @@ export async function startProverNode(config: NodeConfig, log: Logger = () => {}
   const names = fleetNames(config.fleet);
   const connection = redisOptions(config.redis);
   const where = redactRedisUrl(config.redis);
-  const redis = new Redis({
-    ...connection,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-  });
-  redis.on('error', () => {}); // reported by the heartbeat; ioredis reconnects by itself
-  try {
-    await redis.connect();
-  } catch (e) {
-    redis.disconnect();
-    throw new FleetError(
-      'FLEET_UNAVAILABLE',
-      `the fleet's Redis at ${where} is unreachable: ${(e as Error).message}`,
-      {
-        cause: e,
-      },
-    );
-  }
+  const redis = await connectFleetRedis(config.redis);
   try {
     const conflicts = modelConflicts(await readModelTable(redis, names), models);
     if (conflicts.length > 0)

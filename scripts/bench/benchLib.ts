@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,15 @@ export async function benchModel(
   if (a.manifest.setup && existsSync(a.paths.zkey)) return a;
   await setupArtifacts(dir, options.ptau ?? DEV_PTAU_13);
   return openArtifacts(dir);
+}
+
+/** A fixture's calibration inputs (test/fixtures/models/<name>.calibration.json), when it has them. */
+export function fixtureCalibration(name: string): Float64Array[] | undefined {
+  const file = join(ROOT, 'test', 'fixtures', 'models', `${name}.calibration.json`);
+  if (!existsSync(file)) return undefined;
+  return (JSON.parse(readFileSync(file, 'utf8')) as { inputs: number[][] }).inputs.map((x) =>
+    Float64Array.from(x),
+  );
 }
 
 /** An INSECURE dev ptau of 2^power under .zkinfer-cache/ptau, made once and reused by every later run. */

@@ -19,7 +19,16 @@ import type { ProveInferenceResponse } from '../../protocol/synapses.ts';
 import { type NodeProcess, startNodeProcess } from '../../prover/fleet/nodeProcess.ts';
 import { type MinerProcess, startMinerProcess } from '../../prover/minerProcess.ts';
 import { redisServerBinary, startRedisServer } from '../../test/helpers/redisServer.ts';
-import { benchModel, benchPtau, machine, percentile, ROOT, terminateCurve, writeReport } from './benchLib.ts';
+import {
+  benchModel,
+  benchPtau,
+  fixtureCalibration,
+  machine,
+  percentile,
+  ROOT,
+  terminateCurve,
+  writeReport,
+} from './benchLib.ts';
 
 const modelName = process.argv[2] ?? 'cnn-bn-digits';
 const requests = Number(process.argv[3] ?? 24);
@@ -36,12 +45,7 @@ const redis = await startRedisServer(binary.path);
 /** A fixture compiled in slices of at most `max` constraints, each set up once (cached). */
 async function slicedModel(name: string, max: number) {
   const dir = join(ROOT, '.zkinfer-cache', 'bench', `${name}-sliced-${max}`);
-  const calibrationFile = join(ROOT, 'test', 'fixtures', 'models', `${name}.calibration.json`);
-  const calibration = existsSync(calibrationFile)
-    ? (JSON.parse(readFileSync(calibrationFile, 'utf8')) as { inputs: number[][] }).inputs.map((x) =>
-        Float64Array.from(x),
-      )
-    : undefined;
+  const calibration = fixtureCalibration(name);
   await compileModel(join(ROOT, 'test', 'fixtures', 'models', `${name}.onnx`), {
     outDir: dir,
     maxConstraints: max,

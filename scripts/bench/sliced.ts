@@ -7,7 +7,7 @@
  * (lenet5-digits28 131008 cuts LeNet-5 in two slices of 2^17; whole=no skips the model as one
  * circuit, whose 2^18 setup takes long.)
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadQuantGraph, openArtifacts } from '../../circuits/artifacts.ts';
 import { compileModel } from '../../circuits/compile.ts';
@@ -19,7 +19,7 @@ import { openSliced, sliceInputs } from '../../circuits/slicedModel.ts';
 import { ProvingPool } from '../../prover/pool/provingPool.ts';
 import { proveSliced } from '../../prover/proveSliced.ts';
 import { verifySliced } from '../../verifier/verifySliced.ts';
-import { benchPtau, machine, ROOT, writeReport } from './benchLib.ts';
+import { benchPtau, fixtureCalibration, machine, ROOT, writeReport } from './benchLib.ts';
 
 const name = process.argv[2] ?? 'gru-digits';
 const max = Number(process.argv[3] ?? 8000);
@@ -31,12 +31,7 @@ const log = (m: string) => console.error(`[${new Date().toISOString().slice(11, 
 
 // 1. compile in slices, set up each with a dev ptau as large as its largest slice needs
 const dir = join(ROOT, '.zkinfer-cache', 'bench', `${name}-sliced-${max}`);
-const calibrationFile = join(ROOT, 'test', 'fixtures', 'models', `${name}.calibration.json`);
-const calibration = existsSync(calibrationFile)
-  ? (JSON.parse(readFileSync(calibrationFile, 'utf8')) as { inputs: number[][] }).inputs.map((x) =>
-      Float64Array.from(x),
-    )
-  : undefined;
+const calibration = fixtureCalibration(name);
 const compileOptions = { onProgress: log, ...(calibration ? { calibration } : {}) };
 const compiled = await compileModel(onnx, { outDir: dir, maxConstraints: max, ...compileOptions });
 if (!compiled.sliced) throw new Error(`${name} fits ${max} constraints: nothing to slice`);
