@@ -159,14 +159,27 @@ describe('binding', () => {
 describe('parseMinerConfig', () => {
   const ok = { hotkey: { uri: '//M' }, models: ['a'] };
   it('merges over defaults', () => {
-    expect(parseMinerConfig({ ...ok, workers: 3 })).toMatchObject({
+    const c = parseMinerConfig({ ...ok, workers: 3 });
+    expect(c).toMatchObject({
       host: '127.0.0.1',
       workers: 3,
-      maxQueue: 6,
       engine: 'native-cache',
       engineTableBudgetMB: 256,
+      fleet: 'default',
     });
+    // unset: the pool (or the fleet) sizes it from its workers
+    expect(c.maxQueue).toBeUndefined();
+    expect(c.redis).toBeUndefined();
+    expect(parseMinerConfig({ ...ok, maxQueue: 5 }).maxQueue).toBe(5);
     expect(parseMinerConfig({ ...ok, engine: 'snarkjs' }).engine).toBe('snarkjs');
+    expect(parseMinerConfig({ ...ok, redis: 'redis://10.0.0.5:6379', fleet: 'm1' })).toMatchObject({
+      redis: 'redis://10.0.0.5:6379',
+      fleet: 'm1',
+    });
+    expect(parseMinerConfig({ ...ok, network: 'finney', netuid: 2 })).toMatchObject({
+      network: 'finney',
+      netuid: 2,
+    });
   });
   it.each([
     [{ ...ok, workers: 'abc' }, /workers must be a positive integer, got "abc"/],
@@ -181,6 +194,14 @@ describe('parseMinerConfig', () => {
       /headersTimeoutMs must not exceed requestTimeoutMs/,
     ],
     [{ ...ok, maxConnectionsPerIp: 0 }, /maxConnectionsPerIp/],
+    [{ ...ok, maxQueue: 0 }, /maxQueue must be a positive integer/],
+    [{ ...ok, redis: 'localhost:6379' }, /redis URL "localhost:6379" must start with redis:\/\//],
+    [{ ...ok, redis: 'redis://h', fleet: 'a b' }, /fleet name "a b"/],
+    [{ ...ok, network: 'finney' }, /netuid is required with network/],
+    [
+      { ...ok, network: 'finney', netuid: 1, subtensorState: 's.json' },
+      /network cannot be given with subtensorState/,
+    ],
   ])('names the key and why: %j', (raw, pattern) => {
     expect(() => parseMinerConfig(raw)).toThrow(pattern);
   });

@@ -4,8 +4,17 @@ import { SubtensorError } from '../subtensorClient.ts';
 /** JSON-RPC to a subtensor node. */
 export interface ChainRpc {
   send<T>(method: string, params: readonly unknown[]): Promise<T>;
+  /**
+   * Submits a signed extrinsic and follows it (author_submitAndWatchExtrinsic) until it is in a
+   * block: resolves with that block's hash; rejects when the pool refuses it (invalid, dropped,
+   * usurped) or after `timeoutMs`. Never resubmitted: a retry could apply it twice.
+   */
+  submitAndWatch(extrinsic: string, timeoutMs: number): Promise<string>;
   close(): Promise<void>;
 }
+
+/** A transaction-pool status update, as author_extrinsicUpdate sends it. */
+type TxStatus = string | Record<string, unknown>;
 
 /** Public endpoints of the networks a config may name instead of a URL. */
 export const NETWORKS: Readonly<Record<string, string>> = Object.freeze({
@@ -70,6 +79,55 @@ export async function connectRpc(
           await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
         }
       }
+    },
+    submitAndWatch(extrinsic: string, timeoutMs: number): Promise<string> {
+      return new Promise<string>((resolve, reject) => {
+        let subscription: string | number | undefined;
+        let settled = false;
+        let timer: NodeJS.Timeout | undefined;
+        const finish = (error: SubtensorError | null, blockHash?: string) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (subscription !== undefined)
+            provider
+              .unsubscribe('author_extrinsicUpdate', 'author_unwatchExtrinsic', subscription)
+              .catch(() => {});
+          if (error) reject(error);
+          else resolve(blockHash!);
+        };
+        timer = setTimeout(
+          () => finish(new SubtensorError('TransactionTimeout', `not in a block within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        provider
+          .subscribe(
+            'author_extrinsicUpdate',
+            'author_submitAndWatchExtrinsic',
+            [extrinsic],
+            (error, status: TxStatus) => {
+              if (error) return finish(new SubtensorError('InvalidTransaction', (error as Error).message));
+              if (typeof status === 'object' && status !== null) {
+                const inBlock = status['inBlock'] ?? status['finalized'];
+                if (typeof inBlock === 'string') return finish(null, inBlock);
+                const bad = ['invalid', 'dropped', 'usurped', 'finalityTimeout'].find((k) => k in status);
+                if (bad)
+                  return finish(new SubtensorError('TransactionRefused', `the transaction pool says ${bad}`));
+              } else if (status === 'invalid' || status === 'dropped') {
+                finish(new SubtensorError('TransactionRefused', `the transaction pool says ${status}`));
+              }
+            },
+          )
+          .then(
+            (id) => {
+              subscription = id;
+              if (settled)
+                provider.unsubscribe('author_extrinsicUpdate', 'author_unwatchExtrinsic', id).catch(() => {});
+            },
+            // the node refused it outright (bad signature, stale nonce, a subtensor check)
+            (e: Error) => finish(new SubtensorError('InvalidTransaction', e.message)),
+          );
+      });
     },
     close: () => provider.disconnect(),
   };

@@ -1,8 +1,12 @@
+import type { Call } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
-import { type Metagraph, SubtensorError } from '../subtensorClient.ts';
+import type { Hotkey } from '../../protocol/keys.ts';
+import { type Metagraph, type SubtensorClient, SubtensorError } from '../subtensorClient.ts';
 import { type ChainHyperparameters, hyperparametersFrom } from './chainHyperparameters.ts';
 import { neuronFromLite } from './chainNeurons.ts';
 import { type ChainRpc, connectRpc, endpointOf } from './chainRpc.ts';
+import { extrinsicOutcome, systemEventsKey } from './extrinsicOutcome.ts';
+import { checkWeights, Extrinsics, normaliseWeights } from './extrinsics.ts';
 import { RuntimeApis } from './runtimeApis.ts';
 
 /** Genesis hashes of the public networks: a client pointed at the wrong one says so. */
@@ -18,10 +22,19 @@ export interface ChainOptions {
   /** Genesis hash the chain must have (default: the named network's, when known). */
   readonly genesisHash?: string;
   readonly timeoutMs?: number;
+  /** The hotkey that signs this client's extrinsics (set_weights, serve_axon, burned_register). */
+  readonly signer?: Hotkey;
+  /** How long a submitted extrinsic may take to reach a block (default 60 s). */
+  readonly txTimeoutMs?: number;
 }
 
 interface Header {
   readonly number: string;
+}
+
+interface RuntimeVersion {
+  readonly specVersion: number;
+  readonly transactionVersion: number;
 }
 
 /**
@@ -30,18 +43,23 @@ interface Header {
  * decoded with the runtime's own metadata V15 types. Reads at the chain's head are cached per block
  * hash, so many readers within one block cost one round trip each.
  *
- * Writing (serve_axon, set_weights, burned_register) is not implemented yet: those calls refuse with
- * a SubtensorError saying so.
+ * Writes (set_weights, serve_axon, burned_register) are built from the metadata, checked against
+ * the subnet's rules, signed by the configured hotkey, submitted once and followed into a block,
+ * whose events say whether the chain applied them or name its error.
  */
-export class ChainSubtensor {
+export class ChainSubtensor implements SubtensorClient {
   private cache = new Map<string, Promise<unknown>>();
   private cachedAt = '';
+  private readonly extrinsics: Extrinsics;
 
   private constructor(
     private readonly rpc: ChainRpc,
     readonly apis: RuntimeApis,
     readonly netuid: number,
-  ) {}
+    private readonly options: ChainOptions,
+  ) {
+    this.extrinsics = new Extrinsics(apis);
+  }
 
   static async connect(options: ChainOptions): Promise<ChainSubtensor> {
     const endpoint = endpointOf(options.network);
@@ -74,7 +92,7 @@ export class ChainSubtensor {
             'RuntimeApiMissing',
             `the chain at ${endpoint} has no runtime API ${m}: not a subtensor runtime zkinfer can read`,
           );
-      return new ChainSubtensor(rpc, apis, options.netuid);
+      return new ChainSubtensor(rpc, apis, options.netuid, options);
     } catch (e) {
       await rpc.close().catch(() => {});
       throw e;
@@ -150,5 +168,81 @@ export class ChainSubtensor {
       if (!h) throw new SubtensorError('SubnetNotExists', `the chain has no subnet ${this.netuid}`);
       return hyperparametersFrom(h);
     });
+  }
+
+  private signerFor(hotkey: string): Hotkey {
+    const signer = this.options.signer;
+    if (!signer)
+      throw new SubtensorError('NoSigner', 'this chain client was opened without a hotkey to sign with');
+    if (signer.ss58 !== hotkey)
+      throw new SubtensorError(
+        'WrongSigner',
+        `asked to act for ${hotkey}, but this client signs as ${signer.ss58}`,
+      );
+    return signer;
+  }
+
+  /** set_weights: scaled as the SDK scales them, refused here by the chain's error name when the subnet would refuse. */
+  async setWeights(
+    hotkey: string,
+    uids: readonly number[],
+    values: readonly number[],
+    versionKey: number,
+  ): Promise<void> {
+    const signer = this.signerFor(hotkey);
+    const [h, mg, block] = await Promise.all([this.hyperparameters(), this.metagraph(), this.currentBlock()]);
+    const me = mg.neurons.find((n) => n.hotkey === hotkey);
+    if (!me)
+      throw new SubtensorError(
+        'HotKeyNotRegisteredInSubNet',
+        `${hotkey} is not registered on subnet ${this.netuid}`,
+      );
+    const w = normaliseWeights(uids, values);
+    checkWeights(w, {
+      neurons: mg.neurons.length,
+      minAllowedWeights: h.minAllowedWeights,
+      commitRevealWeightsEnabled: h.commitRevealWeightsEnabled,
+      weightsRateLimit: h.weightsRateLimit,
+      lastUpdate: me.lastUpdate,
+      currentBlock: block,
+    });
+    await this.submit(this.extrinsics.setWeights(this.netuid, w.uids, w.weights, versionKey), signer);
+  }
+
+  async serveAxon(hotkey: string, url: string): Promise<void> {
+    await this.submit(this.extrinsics.serveAxon(this.netuid, url, 1), this.signerFor(hotkey));
+  }
+
+  async burnedRegister(hotkey: string): Promise<void> {
+    await this.submit(this.extrinsics.burnedRegister(this.netuid, hotkey), this.signerFor(hotkey));
+  }
+
+  /** Signs at the head, submits once, and reads the including block's events; returns its hash. */
+  private async submit(call: Call, signer: Hotkey): Promise<string> {
+    const [genesisHash, head, runtime, nonce] = await Promise.all([
+      this.rpc.send<string>('chain_getBlockHash', [0]),
+      this.rpc.send<string>('chain_getHead', []),
+      this.rpc.send<RuntimeVersion>('state_getRuntimeVersion', []),
+      this.rpc.send<number>('system_accountNextIndex', [signer.ss58]),
+    ]);
+    const hex = this.extrinsics.sign(call, signer, {
+      nonce,
+      genesisHash,
+      blockHash: head,
+      blockNumber: await this.blockNumber(head),
+      specVersion: runtime.specVersion,
+      transactionVersion: runtime.transactionVersion,
+    });
+    const blockHash = await this.rpc.submitAndWatch(hex, this.options.txTimeoutMs ?? 60_000);
+    const block = await this.rpc.send<{ block: { extrinsics: string[] } }>('chain_getBlock', [blockHash]);
+    const index = block.block.extrinsics.findIndex((x) => x.toLowerCase() === hex.toLowerCase());
+    if (index < 0)
+      throw new SubtensorError('OutcomeUnknown', `block ${blockHash} does not hold the extrinsic`);
+    const events = await this.rpc.send<string | null>('state_getStorage', [
+      systemEventsKey(this.apis),
+      blockHash,
+    ]);
+    extrinsicOutcome(this.apis, events, index);
+    return blockHash;
   }
 }

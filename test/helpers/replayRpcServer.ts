@@ -39,7 +39,21 @@ export interface ReplayServer {
  * metadata. A request nobody recorded gets a JSON-RPC error naming it, never a made-up answer;
  * `extra` adds answers a test states itself (named as such where used).
  */
-export async function startReplayServer(extra: Record<string, unknown> = {}): Promise<ReplayServer> {
+/**
+ * Answers a test computes itself (a stand-in for a chain's transaction pool, which no recording
+ * holds): return the JSON-RPC body ({result} or {error}) or undefined to fall through to the
+ * recording; `notify` sends a subscription notification.
+ */
+export type DynamicAnswer = (
+  method: string,
+  params: unknown[],
+  notify: (method: string, subscription: string, result: unknown) => void,
+) => { result: unknown } | { error: unknown } | undefined;
+
+export async function startReplayServer(
+  extra: Record<string, unknown> = {},
+  dynamic?: DynamicAnswer,
+): Promise<ReplayServer> {
   const recorded = JSON.parse(readFileSync(join(FINNEY_DIR, 'responses.json'), 'utf8')) as Record<
     string,
     Record<string, Record<string, Recorded>>
@@ -65,6 +79,13 @@ export async function startReplayServer(extra: Record<string, unknown> = {}): Pr
     socket.on('message', (data) => {
       const req = JSON.parse(data.toString()) as { id: number; method: string; params?: unknown };
       requests.push({ method: req.method, params: req.params });
+      const notify = (method: string, subscription: string, result: unknown) =>
+        setTimeout(() => socket.send(JSON.stringify({ jsonrpc: '2.0', method, params: { subscription, result } })), 5);
+      const computed = dynamic?.(req.method, (req.params ?? []) as unknown[], notify);
+      if (computed) {
+        socket.send(JSON.stringify({ jsonrpc: '2.0', id: req.id, ...computed }));
+        return;
+      }
       const k = keyOf(req.method, req.params);
       let a = answers.get(k);
       if (a && '__cycle__' in a) {
