@@ -225,3 +225,48 @@ describe('validator against real miners on loopback', () => {
     expect((await zkinfer('replay-scores', config.db)).code).toBe(0);
   }, 300_000);
 });
+
+describe('a validator on a real chain (recorded finney answers)', () => {
+  it("discovers miners from the chain's axons; a set_weights the subnet would refuse is named, not sent", async () => {
+    const { startReplayServer } = await import('./helpers/replayRpcServer.ts');
+    const server = await startReplayServer();
+    const v = await Validator.open(
+      parseValidatorConfig({
+        hotkey: { uri: '//Validator' },
+        db: join(dir, 'chain-validator.db'),
+        models: [a.dir],
+        network: server.url,
+        netuid: 23,
+      }),
+    );
+    try {
+      // netuid 23's neurons serving an axon (uids 2, 3, 6, 14 and 18 at the recorded head)
+      const miners = await v.miners();
+      expect(miners.map((m) => m.url)).toEqual([
+        'http://67.212.41.19:2121',
+        'http://213.181.111.2:44186',
+        'http://162.55.57.88:20437',
+        'http://148.77.2.74:22167',
+        'http://148.76.188.140:19014',
+      ]);
+      const client = await v.subtensor()!;
+      expect((await client.hyperparameters()).weightsVersionKey).toBe(0);
+      const { freshScore } = await import('../verifier/core/scoring.ts');
+      v.store.commitRound(
+        1,
+        [],
+        miners.map((m) => ({ ...freshScore(m.hotkey), score: 0.5 })),
+        new Map(),
+      );
+      const set = await v.setWeights(client);
+      expect(set).toMatchObject({
+        ok: false,
+        error: expect.stringMatching(/^HotKeyNotRegisteredInSubNet: /),
+      });
+      expect(server.requests.some((r) => r.method === 'author_submitAndWatchExtrinsic')).toBe(false);
+    } finally {
+      v.close();
+      await server.close();
+    }
+  });
+});

@@ -75,6 +75,8 @@ export class Validator {
 
   /** Sends axon calls at most `concurrency` at a time; organic calls take free slots first. */
   private readonly limiter: PriorityLimiter;
+  /** The real chain, once connected (config.network). */
+  private chain: Promise<SubtensorClient> | undefined;
 
   static async open(config: ValidatorConfig): Promise<Validator> {
     const hotkey =
@@ -133,11 +135,31 @@ export class Validator {
     return { input: input!, nonce: fresh.nonce };
   }
 
+  /**
+   * The subnet this validator reads and sets weights on: a local subtensor state file, or a real
+   * chain (connected once, signing with this validator's hotkey); undefined without either.
+   */
+  subtensor(): Promise<SubtensorClient> | undefined {
+    if (this.config.subtensorState)
+      return Promise.resolve(LocalSubtensor.openExisting(this.config.subtensorState));
+    const network = this.config.network;
+    if (network === undefined) return undefined;
+    this.chain ??= import('../subnet/chain/chainSubtensor.ts').then(({ ChainSubtensor }) =>
+      ChainSubtensor.connect({ network, netuid: this.config.netuid ?? 0, signer: this.hotkey }),
+    );
+    // a failed connection is not remembered: the next round tries again
+    this.chain.catch(() => {
+      this.chain = undefined;
+    });
+    return this.chain;
+  }
+
   /** The miners of this round: the configured ones plus, with a subtensor, every other neuron serving an axon. */
   async miners(): Promise<{ hotkey: string; url: string }[]> {
     const list = new Map(this.config.miners.map((m) => [m.hotkey, m]));
-    if (this.config.subtensorState) {
-      const mg = await LocalSubtensor.openExisting(this.config.subtensorState).metagraph();
+    const subtensor = this.subtensor();
+    if (subtensor) {
+      const mg = await (await subtensor).metagraph();
       for (const n of mg.neurons) {
         if (n.axon && n.hotkey !== this.hotkey.ss58 && !list.has(n.hotkey))
           list.set(n.hotkey, { hotkey: n.hotkey, url: n.axon.url });
@@ -436,6 +458,7 @@ export class Validator {
 
   close(): void {
     this.store.close();
+    void this.chain?.then((c) => (c as { close?: () => Promise<void> }).close?.()).catch(() => {});
   }
 }
 

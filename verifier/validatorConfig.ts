@@ -24,6 +24,12 @@ export interface ValidatorConfig {
    * serve an axon) in addition to `miners`, and weights are set on it after every round.
    */
   readonly subtensorState: string | undefined;
+  /**
+   * Or a real chain (finney, test, local or a ws(s):// URL) and the subnet's netuid: miners are
+   * discovered from its metagraph, and weights are set there (signed by `hotkey`) after every round.
+   */
+  readonly network: string | undefined;
+  readonly netuid: number | undefined;
 }
 
 const VALIDATOR_KEYS = [
@@ -39,21 +45,32 @@ const VALIDATOR_KEYS = [
   'metricsPort',
   'proofDir',
   'subtensorState',
+  'network',
+  'netuid',
 ] as const;
 
 /** Validates a validator config over defaults; a bad value names its key and why. */
 export function parseValidatorConfig(raw: unknown): Readonly<ValidatorConfig> {
   const c = new ConfigReader('validator', raw, VALIDATOR_KEYS);
   const subtensorState = c.optionalString('subtensorState');
+  const network = c.optionalString('network');
+  if (subtensorState !== undefined && network !== undefined)
+    throw c.error(
+      'network',
+      'cannot be given with subtensorState (one subnet to read and set weights on)',
+      network,
+    );
+  if (network !== undefined && !c.has('netuid'))
+    throw c.error('netuid', 'is required with network', undefined);
   // with a subtensor the miners come from its metagraph; a static list is then optional
-  const miners = c.value('miners') ?? (subtensorState ? [] : undefined);
+  const miners = c.value('miners') ?? (subtensorState || network ? [] : undefined);
   if (
     !Array.isArray(miners) ||
     !miners.every((m) => m && typeof m.hotkey === 'string' && typeof m.url === 'string')
   ) {
     throw c.error(
       'miners',
-      'must be a list of { hotkey, url } (or give subtensorState to discover them)',
+      'must be a list of { hotkey, url } (or give subtensorState or network to discover them)',
       miners,
     );
   }
@@ -73,5 +90,7 @@ export function parseValidatorConfig(raw: unknown): Readonly<ValidatorConfig> {
     metricsPort: c.int('metricsPort', 0, 0, 65535),
     proofDir: c.optionalString('proofDir'),
     subtensorState,
+    network,
+    netuid: network === undefined ? undefined : c.int('netuid', -1, 0, 65535),
   });
 }

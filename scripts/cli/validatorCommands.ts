@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Command } from 'commander';
 import { ZkinferError } from '../../protocol/errors.ts';
-import { LocalSubtensor } from '../../subnet/localSubtensor.ts';
 import { replayScores } from '../../verifier/core/replayScores.ts';
 import { weightsFromScores } from '../../verifier/core/scoring.ts';
 import { Validator } from '../../verifier/validator.ts';
@@ -55,8 +54,12 @@ export function registerValidatorCommands(program: Command, io: Io, setExit: (co
         });
         for (let done = 0; !stopping && (rounds === 0 || done < rounds); done++) {
           const r = await v.runRound();
-          if (config.subtensorState) {
-            const set = await v.setWeights(LocalSubtensor.openExisting(config.subtensorState));
+          const subtensor = v.subtensor();
+          if (subtensor) {
+            const client = await subtensor;
+            // the subnet's own weights version key (a real chain refuses another)
+            const versionKey = (await client.hyperparameters()).weightsVersionKey;
+            const set = await v.setWeights(client, versionKey);
             log({
               msg: 'set_weights',
               ...(set.ok ? { uids: set.uids, values: set.values } : { refused: set.error }),

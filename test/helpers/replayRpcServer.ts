@@ -80,7 +80,10 @@ export async function startReplayServer(
       const req = JSON.parse(data.toString()) as { id: number; method: string; params?: unknown };
       requests.push({ method: req.method, params: req.params });
       const notify = (method: string, subscription: string, result: unknown) =>
-        setTimeout(() => socket.send(JSON.stringify({ jsonrpc: '2.0', method, params: { subscription, result } })), 5);
+        setTimeout(
+          () => socket.send(JSON.stringify({ jsonrpc: '2.0', method, params: { subscription, result } })),
+          5,
+        );
       const computed = dynamic?.(req.method, (req.params ?? []) as unknown[], notify);
       if (computed) {
         socket.send(JSON.stringify({ jsonrpc: '2.0', id: req.id, ...computed }));
