@@ -1,20 +1,26 @@
+import type { Hotkey } from '../protocol/keys.ts';
 import { LocalSubtensor } from '../subnet/localSubtensor.ts';
 import type { Metagraph, NeuronInfo } from '../subnet/subtensorClient.ts';
 
 /** Where a miner reads its subnet's metagraph: a local subtensor state file, or a real chain. */
 export interface MetagraphSource {
   read(): Promise<Metagraph>;
+  /** A real chain only: announces the miner's axon (serve_axon), signed by its hotkey. */
+  serveAxon?(hotkey: string, url: string): Promise<void>;
   close(): Promise<void>;
 }
 
 /** A metagraph older than this (the chain unreachable all along) no longer admits anyone. */
 export const MAX_STALE_MS = 10 * 60_000;
 
-export async function openMetagraphSource(config: {
-  readonly subtensorState: string | undefined;
-  readonly network: string | undefined;
-  readonly netuid: number | undefined;
-}): Promise<MetagraphSource | undefined> {
+export async function openMetagraphSource(
+  config: {
+    readonly subtensorState: string | undefined;
+    readonly network: string | undefined;
+    readonly netuid: number | undefined;
+  },
+  signer?: Hotkey,
+): Promise<MetagraphSource | undefined> {
   if (config.subtensorState) {
     const file = config.subtensorState;
     return { read: () => LocalSubtensor.openExisting(file).metagraph(), close: async () => {} };
@@ -22,8 +28,16 @@ export async function openMetagraphSource(config: {
   if (config.network === undefined) return undefined;
   // loaded only for a real chain: its type registry costs start-up
   const { ChainSubtensor } = await import('../subnet/chain/chainSubtensor.ts');
-  const chain = await ChainSubtensor.connect({ network: config.network, netuid: config.netuid ?? 0 });
-  return { read: () => chain.metagraph(), close: () => chain.close() };
+  const chain = await ChainSubtensor.connect({
+    network: config.network,
+    netuid: config.netuid ?? 0,
+    ...(signer ? { signer } : {}),
+  });
+  return {
+    read: () => chain.metagraph(),
+    serveAxon: (hotkey, url) => chain.serveAxon(hotkey, url),
+    close: () => chain.close(),
+  };
 }
 
 /**
@@ -61,5 +75,30 @@ export class MetagraphView {
   /** The last neurons read (for priorities), without reading. */
   get known(): ReadonlyMap<string, NeuronInfo> | undefined {
     return this.last?.neurons;
+  }
+}
+
+/**
+ * Announces the miner's public axon URL on a real chain unless the metagraph already shows it (a
+ * restart does not spend the subnet's serving rate limit); a refusal is logged with the chain's
+ * error name and the miner serves on (validators that knew the old address keep finding it).
+ */
+export async function announceAxon(
+  source: MetagraphSource,
+  hotkey: string,
+  url: string,
+  log: (e: Record<string, unknown>) => void,
+): Promise<void> {
+  if (!source.serveAxon) return;
+  try {
+    const mine = (await source.read()).neurons.find((n) => n.hotkey === hotkey);
+    if (mine?.axon?.url === url.replace(/\/+$/, '')) {
+      log({ msg: 'axon already announced', url });
+      return;
+    }
+    await source.serveAxon(hotkey, url);
+    log({ msg: 'axon announced', url });
+  } catch (e) {
+    log({ msg: 'axon announce refused', url, reason: (e as Error).message });
   }
 }

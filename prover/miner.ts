@@ -11,7 +11,7 @@ import {
 } from '../protocol/synapses.ts';
 import { Axon, type SynapseReply } from './axon.ts';
 import { FleetProver } from './fleet/fleetProver.ts';
-import { MetagraphView, openMetagraphSource } from './metagraphSource.ts';
+import { announceAxon, MetagraphView, openMetagraphSource } from './metagraphSource.ts';
 import type { MinerConfig } from './minerConfig.ts';
 import { PoolError, ProvingPool } from './pool/provingPool.ts';
 import type { Prover } from './prover.ts';
@@ -66,7 +66,7 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
   let replayed: ProveInferenceResponse | undefined;
   // When a metagraph is known (a local state file or a real chain), only registered validators with
   // a permit and enough stake may call (see MetagraphView for re-reads and staleness).
-  const source = await openMetagraphSource(config);
+  const source = await openMetagraphSource(config, hotkey);
   const metagraph = source ? new MetagraphView(source, log) : undefined;
   const metagraphRefusal = async (caller: string): Promise<string | null> => {
     if (!metagraph) return null;
@@ -228,6 +228,7 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
     },
   });
   const { url } = await axon.listen();
+  if (source && config.announce) await announceAxon(source, hotkey.ss58, config.announce, log);
   const servedIds = [...models.keys(), ...slicedModels.keys()];
   log({ msg: 'listening', url, hotkey: hotkey.ss58, models: servedIds, workers: prover.workers });
   return {

@@ -57,6 +57,8 @@ export interface MinerConfig {
    */
   readonly network: string | undefined;
   readonly netuid: number | undefined;
+  /** With network: the public URL (http://IP:port) announced on chain with serve_axon at start. */
+  readonly announce: string | undefined;
   readonly minValidatorStake: number;
   /** Proving engine: "native-cache" (default, warm prepared keys) or "snarkjs" (the reference). */
   readonly engine: EngineName;
@@ -99,6 +101,7 @@ const MINER_KEYS = [
   'subtensorState',
   'network',
   'netuid',
+  'announce',
   'minValidatorStake',
   'engine',
   'engineTableBudgetMB',
@@ -119,6 +122,9 @@ export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
     throw c.error('network', 'cannot be given with subtensorState (one metagraph source)', network);
   if (network !== undefined && !c.has('netuid'))
     throw c.error('netuid', 'is required with network', undefined);
+  const announce = c.optionalString('announce');
+  if (announce !== undefined && network === undefined)
+    throw c.error('announce', 'needs network (the chain to announce the axon on)', announce);
   const redis = c.optionalString('redis');
   if (redis !== undefined) redisOptions(redis); // a malformed URL fails here, naming it
   const fleet = c.string('fleet', 'default');
@@ -154,6 +160,7 @@ export function parseMinerConfig(raw: unknown): Readonly<MinerConfig> {
     subtensorState,
     network,
     netuid: network === undefined ? undefined : c.int('netuid', -1, 0, 65535),
+    announce,
     minValidatorStake: c.int('minValidatorStake', 0, 0),
     engine,
     engineTableBudgetMB: c.int('engineTableBudgetMB', 256, 0, 4096),

@@ -336,4 +336,30 @@ describe('miner axon on a real chain (recorded finney answers)', () => {
       await server.close().catch(() => {});
     }
   });
+
+  it('announces its axon on the chain at start (serve_axon, signed by its hotkey)', async () => {
+    const { finneyApis, startChainStandIn } = await import('./helpers/chainStandIn.ts');
+    const standIn = await startChainStandIn();
+    const m = await startMinerProcess({
+      hotkey: { uri: '//AnnouncingMiner' },
+      models: [a.dir],
+      workers: 1,
+      network: standIn.server.url,
+      netuid: 23,
+      announce: 'http://203.0.113.7:8091',
+    });
+    try {
+      expect(m.logs.join('\n')).toContain('"msg":"axon announced"');
+      expect(standIn.submitted).toHaveLength(1);
+      const ext = finneyApis().registry.createType('Extrinsic', standIn.submitted[0]!);
+      expect(ext.signer.toString()).toBe(m.hotkey);
+      expect(`${ext.method.section}.${ext.method.method}`).toBe('subtensorModule.serveAxon');
+      expect(ext.method.toJSON()).toMatchObject({
+        args: { netuid: 23, ip: 0xcb007107, port: 8091, ip_type: 4 },
+      });
+    } finally {
+      await m.stop();
+      await standIn.server.close();
+    }
+  });
 });
