@@ -213,8 +213,12 @@ export class ChainSubtensor implements SubtensorClient {
     await this.submit(this.extrinsics.serveAxon(this.netuid, url, 1), this.signerFor(hotkey));
   }
 
-  async burnedRegister(hotkey: string): Promise<void> {
-    await this.submit(this.extrinsics.burnedRegister(this.netuid, hotkey), this.signerFor(hotkey));
+  /**
+   * burned_register: registers `hotkey` on the subnet, paying the burn from `coldkey`, which signs
+   * (the chain takes the registration's origin as the hotkey's owner).
+   */
+  async burnedRegister(hotkey: string, coldkey: Hotkey): Promise<void> {
+    await this.submit(this.extrinsics.burnedRegister(this.netuid, hotkey), coldkey);
   }
 
   /** Signs at the head, submits once, and reads the including block's events; returns its hash. */

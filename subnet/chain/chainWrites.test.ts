@@ -62,7 +62,12 @@ describe('ChainSubtensor writes', () => {
     const chain = await open();
     try {
       standIn.answer = { events: eventsOf(apis, 'TooManyRegistrationsThisBlock') };
-      const e = await failure(chain.burnedRegister(key.ss58));
+      const coldkey = await hotkeyFromUri('//ZkinferColdkey');
+      const e = await failure(chain.burnedRegister(key.ss58, coldkey));
+      // the coldkey signed it, for the hotkey
+      const ext = apis.registry.createType('Extrinsic', standIn.submitted.at(-1)!);
+      expect(ext.signer.toString()).toBe(coldkey.ss58);
+      expect(ext.method.toHuman()).toMatchObject({ args: { hotkey: key.ss58 } });
       expect(e).toBeInstanceOf(SubtensorError);
       expect((e as SubtensorError).chainError).toBe('TooManyRegistrationsThisBlock');
       expect((e as Error).message).toMatch(/^TooManyRegistrationsThisBlock: subtensorModule: /);
