@@ -45,7 +45,15 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
       : await hotkeyFromFile(config.hotkey.file);
   const served = await loadServedModels(config.models);
   const { models, sliced: slicedModels } = served;
-  const prover = await startProver(config, served, log);
+  // the metagraph first: a chain that cannot be reached fails the start before workers exist
+  const source = await openMetagraphSource(config, hotkey);
+  let prover: Prover;
+  try {
+    prover = await startProver(config, served, log);
+  } catch (e) {
+    await source?.close();
+    throw e;
+  }
   const metrics = new Metrics();
   const proofsTotal = metrics.counter('zkinfer_miner_proofs_total', 'Proofs delivered');
   const failures = metrics.counter(
@@ -66,7 +74,6 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
   let replayed: ProveInferenceResponse | undefined;
   // When a metagraph is known (a local state file or a real chain), only registered validators with
   // a permit and enough stake may call (see MetagraphView for re-reads and staleness).
-  const source = await openMetagraphSource(config, hotkey);
   const metagraph = source ? new MetagraphView(source, log) : undefined;
   const metagraphRefusal = async (caller: string): Promise<string | null> => {
     if (!metagraph) return null;
@@ -227,7 +234,15 @@ export async function startMiner(config: MinerConfig, log: Logger = () => {}): P
       },
     },
   });
-  const { url } = await axon.listen();
+  let url: string;
+  try {
+    ({ url } = await axon.listen());
+  } catch (e) {
+    // the port is taken (or the host is not ours): nothing may be left running
+    await prover.close();
+    await source?.close();
+    throw e;
+  }
   if (source && config.announce) await announceAxon(source, hotkey.ss58, config.announce, log);
   const servedIds = [...models.keys(), ...slicedModels.keys()];
   log({ msg: 'listening', url, hotkey: hotkey.ss58, models: servedIds, workers: prover.workers });
