@@ -119,9 +119,6 @@ export class FleetProver implements Prover {
   get liveNodes(): readonly NodeRecord[] {
     return this.nodes;
   }
-  get redisUp(): boolean {
-    return this.down === null;
-  }
 
   /** Workers of live nodes that hold this circuit. */
   workersFor(modelId: string): number {

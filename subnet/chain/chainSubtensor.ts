@@ -76,7 +76,7 @@ export class ChainSubtensor implements SubtensorClient {
         if (genesis.toLowerCase() !== expected.toLowerCase())
           throw new SubtensorError(
             'WrongNetwork',
-            `${endpoint} is a chain with genesis ${genesis}, not ${options.network === endpoint ? 'the expected' : options.network}'s ${expected}`,
+            `${endpoint} is a chain with genesis ${genesis}, expected ${expected}${options.network === endpoint ? '' : ` (${options.network})`}: another network`,
           );
       }
       // Metadata_metadata_at_version(15): u32 little-endian
