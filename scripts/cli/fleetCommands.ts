@@ -6,21 +6,7 @@ import { startProverNode } from '../../prover/fleet/proverNode.ts';
 import type { GlobalOptions } from './compileCommands.ts';
 import { readJsonConfig } from './jsonFile.ts';
 import { EXIT, type Io } from './output.ts';
-
-/** Resolves on the first SIGINT or SIGTERM, naming it. */
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve(signal);
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-  });
-}
+import { untilSignal } from './signals.ts';
 
 function printStatus(io: Io, s: FleetStatus): void {
   io.out(`fleet ${s.fleet} on ${s.redis}: ${s.nodes.length} node(s), ${s.workers} worker(s)`);

@@ -4,6 +4,7 @@ import { startMiner } from '../../prover/miner.ts';
 import { parseMinerConfig } from '../../prover/minerConfig.ts';
 import { readJsonConfig } from './jsonFile.ts';
 import { EXIT, type Io } from './output.ts';
+import { untilSignal } from './signals.ts';
 
 export function registerMinerCommand(program: Command, io: Io, setExit: (code: number) => void): void {
   program
@@ -17,18 +18,7 @@ export function registerMinerCommand(program: Command, io: Io, setExit: (code: n
       const log = (e: Record<string, unknown>) =>
         io.out(JSON.stringify({ ts: new Date().toISOString(), ...e }));
       const miner = await startMiner(config, log);
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          log({ msg: 'shutting down', signal });
-          process.off('SIGINT', onInt);
-          process.off('SIGTERM', onTerm);
-          resolve();
-        };
-        const onInt = () => stop('SIGINT');
-        const onTerm = () => stop('SIGTERM');
-        process.on('SIGINT', onInt);
-        process.on('SIGTERM', onTerm);
-      });
+      log({ msg: 'shutting down', signal: await untilSignal() });
       await miner.close();
       log({ msg: 'stopped' });
       setExit(EXIT.ok);
