@@ -32,10 +32,27 @@ export function endpointOf(network: string): string {
   );
 }
 
+/** Resolves once the provider is connected (at once when it is), or false after `ms`. */
+function connected(provider: WsProvider, ms: number): Promise<boolean> {
+  if (provider.isConnected) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      off();
+      resolve(false);
+    }, ms);
+    const off = provider.on('connected', () => {
+      clearTimeout(timer);
+      off();
+      resolve(true);
+    });
+  });
+}
+
 /**
  * A WebSocket JSON-RPC connection (the @polkadot/api provider, which reconnects by itself). A call
- * that fails because the connection dropped is retried with backoff (250 ms, doubling) up to
- * `retries` times; an endpoint that cannot be reached within `timeoutMs` at start is an error naming it.
+ * that fails because the connection dropped waits for the provider to reconnect (up to `timeoutMs`)
+ * and is sent again, up to `retries` times; an endpoint that cannot be reached within `timeoutMs`
+ * is an error naming it.
  */
 export async function connectRpc(
   endpoint: string,
@@ -70,13 +87,12 @@ export async function connectRpc(
           return (await provider.send(method, [...params])) as T;
         } catch (e) {
           const dropped = !provider.isConnected;
-          if (!dropped || attempt >= retries) {
+          if (!dropped || attempt >= retries || !(await connected(provider, timeoutMs))) {
             throw new SubtensorError(
               dropped ? 'ChainUnreachable' : 'RpcError',
               `${method} on ${endpoint}: ${(e as Error).message}`,
             );
           }
-          await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
         }
       }
     },

@@ -128,9 +128,13 @@ export class ChainSubtensor implements SubtensorClient {
     return Number.parseInt(header.number, 16);
   }
 
+  /** The number of the head block `hash` (cached with the head). */
+  private headNumber(hash: string): Promise<number> {
+    return this.cached('block', () => this.blockNumber(hash));
+  }
+
   async currentBlock(): Promise<number> {
-    const hash = await this.head();
-    return this.cached(`block`, () => this.blockNumber(hash));
+    return this.headNumber(await this.head());
   }
 
   private async call(method: string, args: readonly unknown[], at?: string): Promise<Codec | null> {
@@ -142,23 +146,24 @@ export class ChainSubtensor implements SubtensorClient {
   async metagraph(
     at?: number,
   ): Promise<Metagraph & { readonly neurons: ReturnType<typeof neuronFromLite>[] }> {
-    const read = async (hash?: string) => {
-      const [block, lite] = await Promise.all([
-        hash ? this.blockNumber(hash) : this.currentBlock(),
+    // at the head the runtime call names no block (as the SDK calls it); the head's number is cached
+    const read = async (block: Promise<number>, hash?: string) => {
+      const [number, lite] = await Promise.all([
+        block,
         this.call('NeuronInfoRuntimeApi_get_neurons_lite', [this.netuid], hash),
       ]);
       const neurons = [...((lite ?? []) as Iterable<Codec>)]
         .map(neuronFromLite)
         .sort((a, b) => a.uid - b.uid);
-      return { block, neurons };
+      return { block: number, neurons };
     };
     if (at !== undefined) {
       const hash = await this.rpc.send<string | null>('chain_getBlockHash', [at]);
       if (!hash) throw new SubtensorError('UnknownBlock', `the chain has no block ${at}`);
-      return read(hash);
+      return read(this.blockNumber(hash), hash);
     }
-    await this.head();
-    return this.cached('metagraph', () => read());
+    const head = await this.head();
+    return this.cached('metagraph', () => read(this.headNumber(head)));
   }
 
   async hyperparameters(): Promise<ChainHyperparameters> {
