@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -35,7 +35,7 @@ let miner: MinerProcess;
 let validator: Hotkey;
 const nodes: NodeProcess[] = [];
 
-/** Short locks and beats so a lost node is noticed within ~2 s; each job held 400 ms before proving. */
+/** Short locks and beats, so a lost node's job goes to the other node soon after. */
 const nodeConfig = (id: string, dir: string) => ({
   redis: redis.url,
   fleet: FLEET,
@@ -46,12 +46,27 @@ const nodeConfig = (id: string, dir: string) => ({
   stalledIntervalMs: 500,
   heartbeatMs: 300,
 });
-const HOOKS = { ZKINFER_TEST_HOOKS: '1', ZKINFER_TEST_NODE_DELAY_MS: '400' };
+/**
+ * Test hook: while a node's hold file exists it keeps the jobs it took without proving them, so a
+ * test can see which node took what (and kill one while it holds a job) whatever the machine's load.
+ */
+let holdDir: string;
+const holdFile = (id: string) => join(holdDir, id);
+const hooks = (id: string) => ({ ZKINFER_TEST_HOOKS: '1', ZKINFER_TEST_NODE_HOLD_FILE: holdFile(id) });
+const hold = (...ids: string[]) => Promise.all(ids.map((id) => writeFile(holdFile(id), '')));
+const release = (...ids: string[]) => Promise.all(ids.map((id) => rm(holdFile(id), { force: true })));
+/** Waits until the node holds a job (its /health counts the jobs it has taken). */
+const holding = (n: NodeProcess) =>
+  until(`${n.id} holding a job`, async () => {
+    const h = (await (await fetch(`${n.url}/health`)).json()) as { inFlight: number };
+    return h.inFlight > 0 ? true : undefined;
+  });
 
+// deadlines and waits here only keep a broken run from hanging: no test depends on how fast it is
 const call = <T>(synapse: string, body: unknown) =>
-  callAxon<T>(miner.url, synapse, body, { hotkey: validator, axonHotkey: miner.hotkey, timeoutMs: 30_000 });
+  callAxon<T>(miner.url, synapse, body, { hotkey: validator, axonHotkey: miner.hotkey, timeoutMs: 90_000 });
 let nonce = 0;
-const prove = (i: number, deadlineMs = 20_000) =>
+const prove = (i: number, deadlineMs = 60_000) =>
   call<ProveInferenceResponse>('ProveInference', {
     modelId: a.manifest.setup!.modelId,
     input: Array.from(holdoutInputs('mlp-digits')[i % 50]!),
@@ -64,7 +79,7 @@ const metric = async (url: string, pattern: RegExp | string) => {
   const text = await (await fetch(`${url}/metrics`)).text();
   return [...text.matchAll(new RegExp(`^${source}$`, 'gm'))].reduce((s, m) => s + Number(m[1]), 0);
 };
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const v = await probe();
@@ -82,6 +97,7 @@ describe.skipIf('missing' in binary)('prover fleet: a miner, two prover nodes, o
   beforeAll(async () => {
     if ('missing' in binary) return;
     redis = await startRedisServer(binary.path);
+    holdDir = await mkdtemp(join(tmpdir(), 'zkinfer-fleet-hold-'));
     a = await setUpModel('mlp-digits');
     const slicedDir = join(await mkdtemp(join(tmpdir(), 'zkinfer-fleet-sliced-')), 'deep-mlp');
     await compileModel(join(MODELS_DIR, 'deep-mlp-digits.onnx'), { outDir: slicedDir, maxConstraints: 1800 });
@@ -98,8 +114,8 @@ describe.skipIf('missing' in binary)('prover fleet: a miner, two prover nodes, o
     });
     nodes.push(
       ...(await Promise.all([
-        startNodeProcess(nodeConfig('node-a', a.dir), HOOKS),
-        startNodeProcess(nodeConfig('node-b', a.dir), HOOKS),
+        startNodeProcess(nodeConfig('node-a', a.dir), hooks('node-a')),
+        startNodeProcess(nodeConfig('node-b', a.dir), hooks('node-b')),
       ])),
     );
   }, 300_000);
@@ -134,7 +150,12 @@ describe.skipIf('missing' in binary)('prover fleet: a miner, two prover nodes, o
   });
 
   it('serves requests on both nodes; every proof verifies and commits to its input', async () => {
-    const answers = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => prove(i)));
+    await hold('node-a', 'node-b');
+    const pending = [0, 1, 2, 3, 4, 5].map((i) => prove(i));
+    // each node takes a job (one worker each) and holds it: both are serving
+    await Promise.all(nodes.map(holding));
+    await release('node-a', 'node-b');
+    const answers = await Promise.all(pending);
     for (const r of answers) {
       if (!r.ok) throw new Error(JSON.stringify(r));
       expect(await verifyProof(vkey, r.body.publicSignals, r.body.proof)).toEqual({ ok: true });
@@ -156,12 +177,17 @@ describe.skipIf('missing' in binary)('prover fleet: a miner, two prover nodes, o
       );
     const x = digitsHoldout().inputs[7]!;
     const binding = { nonce: String(++nonce), validatorHotkey: validator.ss58, minerHotkey: miner.hotkey };
-    const r = await call<ProveInferenceResponse>('ProveInference', {
+    await hold('node-a', 'node-b');
+    const pending = call<ProveInferenceResponse>('ProveInference', {
       modelId: slicedModelId(sliced),
       input: Array.from(x),
       binding,
-      deadlineMs: 20_000,
+      deadlineMs: 60_000,
     });
+    // two of the three slices are taken at once, one by each node
+    await Promise.all(nodes.map(holding));
+    await release('node-a', 'node-b');
+    const r = await pending;
     if (!r.ok) throw new Error(JSON.stringify(r));
     const b = await computeBinding(binding);
     expect(await verifySliced(sliced, slicedBundleOf(r.body, sliced, b), { input: x, binding: b })).toEqual({
@@ -212,13 +238,12 @@ describe.skipIf('missing' in binary)('prover fleet: a miner, two prover nodes, o
 
   it('loses no request when a node is SIGKILLed mid-proof: another node proves it', async () => {
     const [nodeA, nodeB] = nodes as [NodeProcess, NodeProcess];
+    await hold('node-b');
     const pending = [prove(10), prove(11)];
-    // both nodes hold a job (each takes 400 ms before proving): kill B while it holds one
-    await until('node-b holding a job', async () => {
-      const h = (await (await fetch(`${nodeB.url}/health`)).json()) as { inFlight: number };
-      return h.inFlight > 0 ? true : undefined;
-    });
+    // B takes a job and holds it: kill B while it does
+    await holding(nodeB);
     expect(await nodeB.kill()).toBeNull();
+    await release('node-b');
     const answers = await Promise.all(pending);
     for (const r of answers) {
       if (!r.ok) throw new Error(JSON.stringify(r));
@@ -244,14 +269,10 @@ describe.skipIf('missing' in binary)('prover fleet: a miner, two prover nodes, o
     expect(cli.stderr).toMatch(/error\[IO\]: the fleet's Redis at .* is unreachable/);
 
     await redis.start(); // empty: the nodes re-register, the axon re-publishes its models
-    const r = await until(
-      'a proof after the restart',
-      async () => {
-        const x = await prove(21);
-        return x.ok ? x : undefined;
-      },
-      20_000,
-    );
+    const r = await until('a proof after the restart', async () => {
+      const x = await prove(21);
+      return x.ok ? x : undefined;
+    });
     expect(await verifyProof(vkey, r.body.publicSignals, r.body.proof)).toEqual({ ok: true });
     const status = await zkinferInProcess(
       '--json',

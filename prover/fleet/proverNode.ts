@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -95,8 +96,9 @@ export async function startProverNode(config: NodeConfig, log: Logger = () => {}
   let proved = 0;
   let failed = 0;
   let avgProveMs = 0;
-  const hooks = process.env['ZKINFER_TEST_HOOKS'] === '1';
-  const testDelayMs = hooks ? Number(process.env['ZKINFER_TEST_NODE_DELAY_MS'] ?? 0) : 0;
+  // test builds only: while this file exists the node holds the jobs it took, before proving them
+  const holdFile =
+    process.env['ZKINFER_TEST_HOOKS'] === '1' ? process.env['ZKINFER_TEST_NODE_HOLD_FILE'] : undefined;
 
   const processJob = async (
     job: Job<FleetJobData, FleetJobResult>,
@@ -131,7 +133,7 @@ export async function startProverNode(config: NodeConfig, log: Logger = () => {}
         ),
       );
     }
-    if (testDelayMs > 0) await new Promise((r) => setTimeout(r, testDelayMs));
+    while (holdFile && existsSync(holdFile)) await new Promise((r) => setTimeout(r, 20));
     try {
       const r = await pool.prove(
         { wasmPath: c.wasmPath, zkeyPath: c.zkeyPath, circuitInput: job.data.circuitInput },
