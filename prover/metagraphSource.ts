@@ -54,21 +54,34 @@ export class MetagraphView {
     private readonly log: (e: Record<string, unknown>) => void = () => {},
   ) {}
 
-  /** The neurons by hotkey, or why none can be trusted now. */
+  private refreshing: Promise<void> | undefined;
+
+  /**
+   * The neurons by hotkey, or why none can be trusted now. A caller never waits on the chain while
+   * a metagraph younger than MAX_STALE_MS is known: a re-read starts in the background instead.
+   */
   async neurons(): Promise<ReadonlyMap<string, NeuronInfo> | string> {
-    if (this.last && Date.now() - this.last.at <= 1000) return this.last.neurons;
+    const age = this.last ? Date.now() - this.last.at : Number.POSITIVE_INFINITY;
+    if (age > 1000) this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined));
+    if (this.last && age <= MAX_STALE_MS) return this.last.neurons;
+    await this.refreshing;
+    if (this.last && Date.now() - this.last.at <= MAX_STALE_MS) return this.last.neurons;
+    return `the subnet metagraph cannot be read: ${this.why ?? 'no metagraph read yet'}`;
+  }
+
+  private why: string | undefined;
+
+  private async refresh(): Promise<void> {
     try {
       const mg = await this.source.read();
       this.last = { at: Date.now(), neurons: new Map(mg.neurons.map((n) => [n.hotkey, n])) };
       if (this.failing) this.log({ msg: 'metagraph readable again', block: mg.block });
       this.failing = false;
-      return this.last.neurons;
     } catch (e) {
-      const why = (e as Error).message;
-      if (!this.failing) this.log({ msg: 'metagraph unreadable; serving the last one read', reason: why });
+      this.why = (e as Error).message;
+      if (!this.failing)
+        this.log({ msg: 'metagraph unreadable; serving the last one read', reason: this.why });
       this.failing = true;
-      if (this.last && Date.now() - this.last.at <= MAX_STALE_MS) return this.last.neurons;
-      return `the subnet metagraph cannot be read: ${why}`;
     }
   }
 

@@ -330,7 +330,14 @@ describe('miner axon on a real chain (recorded finney answers)', () => {
         status: 403,
         detail: expect.stringMatching(/not registered/),
       });
+      // the background re-read fails once the client gives up on reconnecting; callers never waited for it
+      for (let i = 0; i < 600 && !m.logs.join('\n').includes('metagraph unreadable'); i++)
+        await new Promise((r) => setTimeout(r, 100));
       expect(m.logs.join('\n')).toContain('metagraph unreadable; serving the last one read');
+      expect(await capacity()).toMatchObject({
+        status: 403,
+        detail: expect.stringMatching(/not registered/),
+      });
     } finally {
       await m.stop();
       await server.close().catch(() => {});
