@@ -382,6 +382,20 @@ export class AvsClient {
     ]);
   }
 
+  /** Settles a sliced model's task: one proof per slice, in slice order, chained on chain. */
+  submitProvenSliced(
+    taskId: number,
+    task: AvsTask,
+    slices: readonly { readonly proof: Groth16Proof; readonly publicSignals: readonly string[] }[],
+  ): Promise<ContractTransactionReceipt> {
+    return this.send(this.tasks, 'submitProvenSliced', [
+      taskId,
+      task,
+      slices.map((s) => toSolidityProof(s.proof)),
+      slices.map((s) => s.publicSignals.map(BigInt)),
+    ]);
+  }
+
   /**
    * Signs an attestation of a batch of (task, result) pairs as EIP-712 typed data bound to this
    * chain and this task manager (as an operator): it cannot be replayed elsewhere.

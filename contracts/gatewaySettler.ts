@@ -1,5 +1,11 @@
 import type { Groth16Proof } from 'snarkjs';
-import type { OpenedTask, Settlement, Settler } from '../verifier/gateway/settler.ts';
+import type {
+  OpenedTask,
+  ProofAndSignals,
+  ProvenAnswer,
+  Settlement,
+  Settler,
+} from '../verifier/gateway/settler.ts';
 import type { AvsClient, AvsTask } from './avsClient.ts';
 import { SettlementQueue } from './settlementQueue.ts';
 
@@ -25,8 +31,10 @@ export class GatewaySettler implements Settler {
   }
 
   async registered(modelId: string): Promise<boolean> {
-    const [key] = (await this.client.service.getFunction('modelOf')(`0x${modelId}`)) as [string];
-    return BigInt(key) !== 0n;
+    const id = `0x${modelId}`;
+    const [key] = (await this.client.service.getFunction('modelOf')(id)) as [string];
+    if (BigInt(key) !== 0n) return true;
+    return ((await this.client.service.getFunction('slicesOf')(id)) as string[]).length > 0;
   }
 
   async open(modelId: string, inputHash: bigint): Promise<OpenedTask> {
@@ -52,16 +60,15 @@ export class GatewaySettler implements Settler {
 
   async settle(
     opened: OpenedTask,
-    proof: unknown,
-    publicSignals: readonly string[],
+    proven: ProvenAnswer,
     waitMs: number,
     onSettled: (s: Settlement) => void,
   ): Promise<Settlement> {
+    const one = (p: ProofAndSignals) => ({ proof: p.proof as Groth16Proof, publicSignals: p.publicSignals });
     this.queue.enqueue({
       taskId: opened.taskId,
       task: opened.task as AvsTask,
-      proof: proof as Groth16Proof,
-      publicSignals,
+      ...('slices' in proven ? { slices: proven.slices.map(one) } : one(proven)),
     });
     const deadline = Date.now() + waitMs;
     for (;;) {

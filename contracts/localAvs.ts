@@ -1,5 +1,6 @@
 import { FetchRequest, HDNodeWallet, JsonRpcProvider, Wallet } from 'ethers';
 import type { Artifacts } from '../circuits/artifacts.ts';
+import type { SlicedModel } from '../circuits/slicedModel.ts';
 import { AvsClient, type AvsParams, DEFAULT_AVS_PARAMS, type Deployment, deployAvs } from './avsClient.ts';
 import {
   type CoreDeployment,
@@ -7,7 +8,7 @@ import {
   deployMirrorCore,
   type MirrorParams,
 } from './coreDeployment.ts';
-import { registerModel } from './registerModel.ts';
+import { registerAnyModel } from './registerModel.ts';
 
 /** Hardhat's well-known development mnemonic: its accounts are pre-funded on a local node. */
 export const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
@@ -45,13 +46,13 @@ export interface LocalAvs {
 
 /**
  * Deploys EigenLayer core's local mirror (unless `core` names an existing core) and the AVS over it
- * on a local node, deploys the models' snarkjs verifiers and registers the models, and makes
+ * on a local node, registers the models by their verification keys (a sliced model by its slices'), and makes
  * `operatorCount` operators (dev accounts 1..n; the outsider is n+1) that deposit, allocate all
  * their stake to the AVS's operator set and register for it.
  */
 export async function setUpLocalAvs(
   url: string,
-  models: readonly Artifacts[],
+  models: readonly (Artifacts | SlicedModel)[],
   operatorCount = 3,
   params: AvsParams = DEFAULT_AVS_PARAMS,
   core?: CoreDeployment,
@@ -61,7 +62,7 @@ export async function setUpLocalAvs(
   const deployer = devWallet(provider, 0);
   const deployment = await deployAvs(deployer, core ?? (await deployMirrorCore(deployer, mirror)), params);
   const owner = await AvsClient.connect(deployment, devWallet(provider, 0));
-  for (const a of models) await registerModel(owner, a);
+  for (const a of models) await registerAnyModel(owner, a);
   const operators: AvsClient[] = [];
   for (let i = 0; i < operatorCount; i++) {
     const op = await AvsClient.connect(deployment, devWallet(provider, i + 1));

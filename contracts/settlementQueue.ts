@@ -4,12 +4,16 @@ import { ZkinferError } from '../protocol/errors.ts';
 import { type AvsClient, AvsError, type AvsTask } from './avsClient.ts';
 import { TASK_STATUS } from './settlementMath.ts';
 
-export interface ProvenSettlement {
-  readonly taskId: number;
-  readonly task: AvsTask;
+export interface SlicedProof {
   readonly proof: Groth16Proof;
   readonly publicSignals: readonly string[];
 }
+
+/** A proven result to settle: one proof, or a sliced model's slice proofs in order. */
+export type ProvenSettlement = {
+  readonly taskId: number;
+  readonly task: AvsTask;
+} & (SlicedProof | { readonly slices: readonly SlicedProof[] });
 
 export type SettlementStatus = 'pending' | 'settled' | 'failed';
 
@@ -135,7 +139,10 @@ export class SettlementQueue {
       return;
     }
     try {
-      const receipt = await this.client.submitProven(s.taskId, s.task, s.proof, s.publicSignals);
+      const receipt =
+        'slices' in s
+          ? await this.client.submitProvenSliced(s.taskId, s.task, s.slices)
+          : await this.client.submitProven(s.taskId, s.task, s.proof, s.publicSignals);
       this.mark(id, 'settled', receipt.hash, null);
     } catch (e) {
       if (e instanceof AvsError && e.errorName !== 'TaskNotOpen') {
@@ -146,11 +153,15 @@ export class SettlementQueue {
     }
   }
 
+  /** The transaction that settled the task by this operator (either kind of proof), if any. */
   private async findMyProof(taskId: number): Promise<string | null> {
     const me = await this.client.address();
-    const filter = this.client.tasks.filters['TaskProven']!(taskId, me);
-    const logs = await this.client.tasks.queryFilter(filter, 0);
-    return logs[0]?.transactionHash ?? null;
+    for (const event of ['TaskProven', 'SlicedTaskProven']) {
+      const filter = this.client.tasks.filters[event]!(taskId, me);
+      const logs = await this.client.tasks.queryFilter(filter, 0);
+      if (logs[0]) return logs[0].transactionHash;
+    }
+    return null;
   }
 
   private mark(id: number, status: SettlementStatus, txHash: string | null, error: string | null): void {

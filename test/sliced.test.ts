@@ -1,12 +1,24 @@
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadQuantGraph } from '../circuits/artifacts.ts';
 import { compileModel } from '../circuits/compile.ts';
 import { infer } from '../circuits/core/inference.ts';
+import { inputHashOf } from '../circuits/inputHash.ts';
 import { setupArtifacts } from '../circuits/setup/setup.ts';
-import { openSliced, type SlicedModel, slicedModelId, sliceInputs } from '../circuits/slicedModel.ts';
+import {
+  openSliced,
+  type SlicedModel,
+  slicedModelId,
+  sliceInputs,
+  sliceVkeys,
+} from '../circuits/slicedModel.ts';
+import { GatewaySettler } from '../contracts/gatewaySettler.ts';
+import { type LocalAvs, setUpLocalAvs } from '../contracts/localAvs.ts';
+import { type LocalChain, startHardhatNode } from '../contracts/localChain.ts';
+import { resultHashOf, TASK_STATUS } from '../contracts/settlementMath.ts';
+import type { ProofBundle } from '../protocol/bundle.ts';
 import { hotkeyFromUri } from '../protocol/keys.ts';
 import type { SlicedBundle } from '../protocol/slicedBundle.ts';
 import { type MinerProcess, startMinerProcess } from '../prover/minerProcess.ts';
@@ -18,6 +30,7 @@ import { parseValidatorConfig } from '../verifier/validatorConfig.ts';
 import { verifySliced, verifySlicedBatch } from '../verifier/verifySliced.ts';
 import { zkinfer } from './helpers/cli.ts';
 import { DEV_PTAU, digitsHoldout, MODELS_DIR } from './helpers/fixtures.ts';
+import { revertName } from './helpers/revert.ts';
 import { startTestGateway } from './helpers/testGateway.ts';
 
 // A model cut into slices (make_sliced_fixture.py: a 64-32-32-32-10 ReLU MLP, 4.6k constraints,
@@ -322,4 +335,153 @@ describe('a sliced model', () => {
       await t.stop();
     }
   });
+});
+
+describe('a sliced model settled on the AVS (proven path: a proof per slice, chained on chain)', () => {
+  let chain: LocalChain;
+  let avs: LocalAvs;
+  let deploymentFile: string;
+  const op = () => avs.operators[0]!;
+
+  beforeAll(async () => {
+    chain = await startHardhatNode();
+    avs = await setUpLocalAvs(chain.url, [m]);
+    deploymentFile = join(await mkdtemp(join(tmpdir(), 'zkinfer-sliced-avs-')), 'deployment.json');
+    await writeFile(deploymentFile, JSON.stringify(avs.deployment));
+  }, 120_000);
+
+  afterAll(async () => {
+    await chain?.stop();
+  });
+
+  async function task(x: ArrayLike<number>) {
+    const block = await avs.provider.getBlockNumber();
+    return avs.owner.createTask(
+      slicedModelId(m),
+      await inputHashOf(x, m.slices[0]!.manifest.input),
+      BigInt(block + 500),
+      1000n,
+    );
+  }
+
+  it('registers under the id zkinfer serves it by, and refuses every chain that does not prove the task', async () => {
+    const ids = m.slices.map((a) => `0x${a.manifest.setup!.modelId}`);
+    expect(await avs.owner.service.getFunction('slicesOf')(`0x${slicedModelId(m)}`)).toEqual(ids);
+    expect(await avs.owner.service.getFunction('slicedModelId')(ids)).toBe(`0x${slicedModelId(m)}`);
+    const { taskId, task: t } = await task(x5);
+    const binding = await op().bindingOf(taskId);
+    const honest = await proveSliced(m, x5, binding);
+    const other = await proveSliced(m, x6, binding); // same task binding, another input
+    const s = honest.slices;
+    const refused: [string, readonly ProofBundle[], string][] = [
+      ['swapped slices', [s[1]!, s[0]!, s[2]!], 'InputCommitmentMismatch'],
+      ['a middle slice of another input', [s[0]!, other.slices[1]!, s[2]!], 'ChainBroken'],
+      [
+        'a right last slice on a wrong middle',
+        [other.slices[0]!, other.slices[1]!, s[2]!],
+        'InputCommitmentMismatch',
+      ],
+      ['two slices', [s[0]!, s[1]!], 'WrongSliceCount'],
+      [
+        "a slice's proof swapped for another input's",
+        [s[0]!, { ...s[1]!, proof: other.slices[1]!.proof }, s[2]!],
+        'InvalidSliceProof',
+      ],
+    ];
+    for (const [what, slices, name] of refused)
+      expect(await revertName(op().submitProvenSliced(taskId, t, slices)), what).toBe(name);
+    // A's slices for this task's input, but proved with binding 1, not this task's
+    const rebound = await task(x5);
+    expect(await revertName(op().submitProvenSliced(rebound.taskId, rebound.task, A.slices))).toBe(
+      'BindingMismatch',
+    );
+    // one proof does not settle a sliced model, nor can its result be attested
+    expect(await revertName(op().submitProven(taskId, t, s[2]!.proof, s[2]!.publicSignals))).toBe(
+      'SlicedModel',
+    );
+    const resultHash = resultHashOf(s[2]!.publicSignals);
+    const batch = { taskIds: [taskId], tasks: [t], resultHashes: [resultHash] };
+    const signed = await Promise.all(
+      avs.operators.map(async (o) => ({
+        signer: await o.address(),
+        signature: await o.signAttestation(batch),
+      })),
+    );
+    expect(await revertName(op().attest(batch, signed))).toBe('ProvenOnly');
+    // the honest chain settles; an auditor re-checks it from the chain with the slice keys
+    const receipt = await op().submitProvenSliced(taskId, t, s);
+    const ev = op()
+      .events(receipt)
+      .find((e) => e.name === 'SlicedTaskProven');
+    expect(ev?.args[2]).toBe(resultHash);
+    expect(TASK_STATUS[await op().status(taskId)]).toBe('Proven');
+    const audit = await zkinfer(
+      'audit',
+      'task',
+      String(taskId),
+      '--rpc',
+      chain.url,
+      '--deployment',
+      deploymentFile,
+      '--artifacts',
+      dir,
+    );
+    expect(audit.code, audit.stdout + audit.stderr).toBe(0);
+    expect(audit.stdout).toMatch(/slice 2: Groth16 proof verifies off-chain/);
+    // with the keys in another order the audit fails
+    const keys = await sliceVkeys(m);
+    const wrong = join(dirname(deploymentFile), 'swapped-keys.json');
+    await writeFile(wrong, JSON.stringify({ slices: [keys[1], keys[0], keys[2]] }));
+    const bad = await zkinfer(
+      'audit',
+      'task',
+      String(taskId),
+      '--rpc',
+      chain.url,
+      '--deployment',
+      deploymentFile,
+      '--vkey',
+      wrong,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toMatch(/FAIL slice 0 vkey hashes to the registered vkHash/);
+  }, 180_000);
+
+  it('settle: true through the gateway: the miner proves every slice with the task binding, the chain settles it', async () => {
+    // the honest miner of the tests above (started here when this test runs alone)
+    if (!miners[0])
+      miners.push(
+        await startMinerProcess({
+          hotkey: { uri: '//SlicedHonest' },
+          models: [dir],
+          workers: 2,
+          allowedHotkeys: [(await hotkeyFromUri('//SlicedValidator')).ss58],
+        }),
+      );
+    const settler = new GatewaySettler(
+      avs.operators[1]!,
+      join(dirname(deploymentFile), 'queue.db'),
+      10n ** 12n,
+      500,
+    );
+    const t = await startTestGateway({
+      models: [dir],
+      miners: [{ hotkey: miners[0]!.hotkey, url: miners[0]!.url }],
+      validatorUri: '//SlicedValidator',
+      settler,
+    });
+    try {
+      const client = new GatewayClient(t.url);
+      expect(await client.model(m.manifest.name)).toMatchObject({ settlement: true });
+      const r = await client.infer(slicedModelId(m), Array.from(x6), { settle: true });
+      expect(r.settlement).toMatchObject({ status: 'settled', error: null });
+      const taskId = r.settlement!.taskId;
+      expect(TASK_STATUS[await op().status(taskId)]).toBe('Proven');
+      const logs = await op().tasks.queryFilter(op().tasks.filters['SlicedTaskProven']!(taskId), 0);
+      expect(logs.map((l) => l.transactionHash)).toEqual([r.settlement!.txHash]);
+      expect(await client.verifyLocally(r, slicedModelId(m))).toEqual({ ok: true });
+    } finally {
+      await t.stop();
+    }
+  }, 120_000);
 });

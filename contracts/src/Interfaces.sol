@@ -13,6 +13,7 @@ interface IERC20 {
 interface IServiceManager {
     function modelOf(bytes32 modelId) external view returns (address key, bytes32 vkHash, uint8 numPublic);
     function verifierOf(bytes32 modelId) external view returns (address key, uint8 numPublic);
+    function slicesOf(bytes32 modelId) external view returns (bytes32[] memory);
     function accrue(address beneficiary) external payable;
     function fundBounty() external payable;
     function payBounty(address to, uint256 amount) external returns (uint256 paid);

@@ -7,7 +7,8 @@ import {ReentrancyGuard} from "./ReentrancyGuard.sol";
 
 /// The AVS: its address is the AVS's identity in EigenLayer's AllocationManager (metadata, operator
 /// set 0, registrar, slasher). It keeps the registry of models (modelId → verification key, vkHash,
-/// public signal count), pull-based rewards, and the bounty reserve that pays challengers.
+/// public signal count; a sliced model → its slices' modelIds in order), pull-based rewards, and the
+/// bounty reserve that pays challengers.
 contract ServiceManager is ReentrancyGuard {
     /// key (the contract holding the verification key, see Groth16Key) and numPublic share one
     /// slot: settlement reads a single word. vkHash = keccak256 of the key's bytes.
@@ -24,9 +25,14 @@ contract ServiceManager is ReentrancyGuard {
     /// Wei set aside for challengers' bounties: funded by anyone and by lost challenge bonds.
     uint256 public bountyReserve;
     mapping(bytes32 => Model) private _models;
+    /// A sliced model's slices, in proving order; each slice is a registered model of its own.
+    mapping(bytes32 => bytes32[]) private _slices;
+    /// Slices per sliced model: bounds the gas of settling one (a pairing check per slice).
+    uint256 public constant MAX_SLICES = 16;
     mapping(address => uint256) private _balance;
 
     event ModelRegistered(bytes32 indexed modelId, address key, bytes32 vkHash, uint8 numPublic);
+    event SlicedModelRegistered(bytes32 indexed modelId, bytes32[] slices);
     event Accrued(address indexed beneficiary, uint256 amount);
     event Claimed(address indexed beneficiary, uint256 amount);
     event BountyFunded(address indexed from, uint256 amount);
@@ -37,6 +43,7 @@ contract ServiceManager is ReentrancyGuard {
     error AlreadyWired();
     error ModelExists();
     error BadModel();
+    error UnknownSlice(bytes32 sliceId);
     error NothingToClaim();
     error TransferFailed();
 
@@ -78,7 +85,7 @@ contract ServiceManager is ReentrancyGuard {
     /// the key that verifies the model's proofs. The public signal count follows from its length.
     function registerModel(bytes32 modelId, bytes calldata vk) external returns (address key) {
         if (msg.sender != owner) revert NotOwner();
-        if (_models[modelId].key != address(0)) revert ModelExists();
+        if (_models[modelId].key != address(0) || _slices[modelId].length != 0) revert ModelExists();
         uint256 numPublic = Groth16Key.numPublicOf(vk.length);
         // public signals end with inputHash and binding; numPublic sizes a uint8
         if (numPublic < 2 || numPublic > type(uint8).max) revert BadModel();
@@ -90,6 +97,43 @@ contract ServiceManager is ReentrancyGuard {
         bytes32 vkHash = keccak256(vk);
         _models[modelId] = Model(key, uint8(numPublic), vkHash);
         emit ModelRegistered(modelId, key, vkHash, uint8(numPublic));
+    }
+
+    /// Registers a model cut into slices (each already registered by its key). Its modelId is
+    /// computed here as zkinfer names a sliced model off chain, sha256 of "zkinfer-sliced:" and the
+    /// slices' modelIds in lowercase hex joined by commas, so it can name no other slices.
+    function registerSlicedModel(bytes32[] calldata slices) external returns (bytes32 modelId) {
+        if (msg.sender != owner) revert NotOwner();
+        if (slices.length < 2 || slices.length > MAX_SLICES) revert BadModel();
+        for (uint256 i = 0; i < slices.length; i++) {
+            if (_models[slices[i]].key == address(0)) revert UnknownSlice(slices[i]);
+        }
+        modelId = slicedModelId(slices);
+        if (_models[modelId].key != address(0) || _slices[modelId].length != 0) revert ModelExists();
+        _slices[modelId] = slices;
+        emit SlicedModelRegistered(modelId, slices);
+    }
+
+    function slicedModelId(bytes32[] calldata slices) public pure returns (bytes32) {
+        bytes memory text = "zkinfer-sliced:";
+        for (uint256 i = 0; i < slices.length; i++) {
+            text = abi.encodePacked(text, i == 0 ? "" : ",", _hex(slices[i]));
+        }
+        return sha256(text);
+    }
+
+    /// A sliced model's slices in order; empty for a model proven in one circuit or none.
+    function slicesOf(bytes32 modelId) external view returns (bytes32[] memory) {
+        return _slices[modelId];
+    }
+
+    function _hex(bytes32 v) private pure returns (bytes memory out) {
+        bytes16 digits = "0123456789abcdef";
+        out = new bytes(64);
+        for (uint256 i = 0; i < 32; i++) {
+            out[2 * i] = digits[uint8(v[i]) >> 4];
+            out[2 * i + 1] = digits[uint8(v[i]) & 0x0f];
+        }
     }
 
     function modelOf(bytes32 modelId) external view returns (address key, bytes32 vkHash, uint8 numPublic) {

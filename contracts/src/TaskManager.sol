@@ -11,6 +11,9 @@ import {ReentrancyGuard} from "./ReentrancyGuard.sol";
 /// a result that anyone may challenge with a proof during a window (optimistic path). Only hashes
 /// live in storage; tasks travel in calldata and events. Stake, membership and slashing are
 /// EigenLayer's: the AllocationManager's operator set `operatorSetId` of the service manager (the AVS).
+/// A task of a sliced model settles by the proven path only (submitProvenSliced, a proof per slice
+/// chained on chain): a challenge would have to carry the whole chain anyway, so an attested result
+/// of one could not be overturned more cheaply than it is proven.
 contract TaskManager is ReentrancyGuard {
     /// BN254 scalar field: public signals and bindings are elements of it.
     uint256 internal constant R = Groth16Key.R;
@@ -40,12 +43,14 @@ contract TaskManager is ReentrancyGuard {
         Refunded
     }
 
-    /// taskHash = keccak256(abi.encode(task)); status, windowEnd and batchId share one word.
+    /// taskHash = keccak256(abi.encode(task)); status, windowEnd, batchId and sliced share one word.
     struct Record {
         bytes32 taskHash;
         Status status;
         uint64 windowEnd;
         uint32 batchId;
+        /// The task's model is sliced: it settles by submitProvenSliced only.
+        bool sliced;
     }
 
     IServiceManager public immutable serviceManager;
@@ -86,6 +91,11 @@ contract TaskManager is ReentrancyGuard {
     /// The proof and public signals are logged: auditors read them from the event, whatever called
     /// (an operator's contract wallet wraps the calldata).
     event TaskProven(uint32 indexed taskId, address indexed operator, bytes32 resultHash, Proof proof, uint256[] publicSignals);
+    /// A sliced model's task, proven by a chain of slice proofs (in slice order); resultHash is over
+    /// the last slice's outputs.
+    event SlicedTaskProven(
+        uint32 indexed taskId, address indexed operator, bytes32 resultHash, Proof[] proofs, uint256[][] publicSignals
+    );
     event BatchAttested(
         uint32 indexed batchId, uint32[] taskIds, bytes32[] resultHashes, address[] signers, uint256[] stakes, uint64 windowEnd
     );
@@ -115,6 +125,15 @@ contract TaskManager is ReentrancyGuard {
     error InputCommitmentMismatch();
     error BindingMismatch(uint256 expected);
     error InvalidProof();
+    /// The task's model is sliced (settle with submitProvenSliced), or is not (settle with submitProven).
+    error SlicedModel(bytes32 modelId);
+    error NotSlicedModel(bytes32 modelId);
+    error WrongSliceCount(uint256 expected, uint256 got);
+    /// Slice `index` does not start from the tensor slice `index - 1` hashed out.
+    error ChainBroken(uint256 index);
+    error InvalidSliceProof(uint256 index);
+    /// A sliced model's task cannot be attested: it is settled by proof only.
+    error ProvenOnly(uint32 taskId);
     error SignersNotSorted();
     error BadSignature(address signer);
     error QuorumNotMet(uint256 signedStake, uint256 totalStake);
@@ -175,7 +194,8 @@ contract TaskManager is ReentrancyGuard {
 
     function createTask(bytes32 modelId, uint256 inputCommitment, uint64 deadline) external payable returns (uint32 taskId) {
         (address key,,) = serviceManager.modelOf(modelId);
-        if (key == address(0)) revert UnknownModel(modelId);
+        bool sliced = key == address(0) && serviceManager.slicesOf(modelId).length != 0;
+        if (key == address(0) && !sliced) revert UnknownModel(modelId);
         if (inputCommitment >= R) revert InvalidCommitment();
         if (deadline <= block.number) revert InvalidDeadline();
         if (msg.value > type(uint96).max) revert FeeTooLarge(msg.value);
@@ -183,6 +203,7 @@ contract TaskManager is ReentrancyGuard {
         taskId = taskCount++;
         records[taskId].taskHash = keccak256(abi.encode(task));
         records[taskId].status = Status.Open;
+        if (sliced) records[taskId].sliced = true;
         emit TaskCreated(taskId, task);
     }
 
@@ -204,6 +225,43 @@ contract TaskManager is ReentrancyGuard {
         _checkProof(taskId, task, proof, publicSignals);
         r.status = Status.Proven;
         emit TaskProven(taskId, msg.sender, resultHashOf(publicSignals), proof, publicSignals);
+        serviceManager.accrue{value: task.fee}(msg.sender);
+    }
+
+    /// Settles a sliced model's task by one proof per slice, in order. Every slice carries the task's
+    /// binding for the caller; slice 0 proves from the task's input commitment and each next slice
+    /// from the hash the previous one published (its first public signal), so no slice can be
+    /// reordered, reused from another task or replaced in the middle. The result is the last
+    /// slice's outputs.
+    function submitProvenSliced(uint32 taskId, Task calldata task, Proof[] calldata proofs, uint256[][] calldata publicSignals)
+        external
+        nonReentrant
+    {
+        Record storage r = _open(taskId, task);
+        if (block.number > task.deadline) revert TaskExpired(taskId);
+        if (!allocationManager.isMemberOfOperatorSet(msg.sender, operatorSet())) revert NotOperator(msg.sender);
+        bytes32[] memory slices = serviceManager.slicesOf(task.modelId);
+        if (slices.length == 0) revert NotSlicedModel(task.modelId);
+        if (proofs.length != slices.length || publicSignals.length != slices.length) {
+            revert WrongSliceCount(slices.length, proofs.length == slices.length ? publicSignals.length : proofs.length);
+        }
+        uint256 binding = bindingOf(taskId, msg.sender);
+        uint256 from = task.inputCommitment;
+        for (uint256 k = 0; k < slices.length; k++) {
+            (address key, uint8 numPublic) = serviceManager.verifierOf(slices[k]);
+            uint256[] calldata pub = publicSignals[k];
+            if (pub.length != numPublic) revert WrongPublicSignalCount(numPublic, pub.length);
+            if (pub[numPublic - 2] != from) {
+                if (k == 0) revert InputCommitmentMismatch();
+                revert ChainBroken(k);
+            }
+            if (pub[numPublic - 1] != binding) revert BindingMismatch(binding);
+            if (!Groth16Key.verify(key, proofs[k].a, proofs[k].b, proofs[k].c, pub)) revert InvalidSliceProof(k);
+            from = pub[0];
+        }
+        r.status = Status.Proven;
+        uint256[] calldata last = publicSignals[slices.length - 1];
+        emit SlicedTaskProven(taskId, msg.sender, resultHashOf(last), proofs, publicSignals);
         serviceManager.accrue{value: task.fee}(msg.sender);
     }
 
@@ -272,6 +330,7 @@ contract TaskManager is ReentrancyGuard {
         for (uint256 t = 0; t < taskIds.length; t++) {
             Record storage r = _open(taskIds[t], tasks[t]);
             if (block.number > tasks[t].deadline) revert TaskExpired(taskIds[t]);
+            if (r.sliced) revert ProvenOnly(taskIds[t]);
             r.status = Status.Attested;
             r.windowEnd = windowEnd;
             r.batchId = batchId;
@@ -474,6 +533,7 @@ contract TaskManager is ReentrancyGuard {
     /// registered verification key.
     function _checkProof(uint32 taskId, Task calldata task, Proof calldata proof, uint256[] calldata pub) private view {
         (address key, uint8 numPublic) = serviceManager.verifierOf(task.modelId);
+        if (key == address(0)) revert SlicedModel(task.modelId);
         if (pub.length != numPublic) revert WrongPublicSignalCount(numPublic, pub.length);
         if (pub[numPublic - 2] != task.inputCommitment) revert InputCommitmentMismatch();
         uint256 binding = bindingOf(taskId, msg.sender);

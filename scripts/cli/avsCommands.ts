@@ -1,10 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { openArtifacts } from '../../circuits/artifacts.ts';
+import { isSlicedDir } from '../../circuits/slicedManifest.ts';
+import { openSliced, slicedModelId } from '../../circuits/slicedModel.ts';
 import { AvsClient, DEFAULT_AVS_PARAMS, deployAvs } from '../../contracts/avsClient.ts';
 import { deployMirrorCore, readCoreDeployment, readDeployment } from '../../contracts/coreDeployment.ts';
 import { providerFor } from '../../contracts/localAvs.ts';
-import { registerModel } from '../../contracts/registerModel.ts';
+import { registerAnyModel } from '../../contracts/registerModel.ts';
 import { InvalidInputError } from '../../protocol/errors.ts';
 import { EXIT, type Io } from './output.ts';
 import { type KeyOptions, signerFrom } from './signer.ts';
@@ -30,7 +32,10 @@ export function registerAvsCommands(program: Command, io: Io, setExit: (code: nu
       '--core <file>',
       'EigenLayer core addresses (JSON: allocationManager, delegationManager, strategyManager, strategies, token)',
     )
-    .option('--model <dir...>', 'artifact directories (with keys) whose verification keys to register')
+    .option(
+      '--model <dir...>',
+      "artifact directories (with keys) whose verification keys to register; a sliced model's directory registers its slices",
+    )
     .option(
       '--challenge-window <blocks>',
       'blocks an attestation can be challenged (under the core DEALLOCATION_DELAY)',
@@ -63,14 +68,16 @@ export function registerAvsCommands(program: Command, io: Io, setExit: (code: nu
             `--quorum-bps must be at most 10000, got ${params.quorumBps}`,
             'INVALID_OPTION',
           );
-        const models = await Promise.all((opts.model ?? []).map((d) => openArtifacts(d)));
+        const models = await Promise.all(
+          (opts.model ?? []).map((d) => (isSlicedDir(d) ? openSliced(d) : openArtifacts(d))),
+        );
         const provider = providerFor(opts.rpc, 30_000);
         try {
           const signer = signerFrom(opts, provider);
           const core = opts.core ? await readCoreDeployment(opts.core) : await deployMirrorCore(signer);
           const deployment = await deployAvs(signer, core, params);
           const owner = await AvsClient.connect(deployment, signer);
-          for (const a of models) await registerModel(owner, a);
+          for (const a of models) await registerAnyModel(owner, a);
           await writeFile(opts.out, `${JSON.stringify(deployment, null, 2)}\n`);
           io.out(
             JSON.stringify({
@@ -78,7 +85,7 @@ export function registerAvsCommands(program: Command, io: Io, setExit: (code: nu
               core: opts.core ? 'existing' : 'local mirror',
               deployment: opts.out,
               ...deployment,
-              models: models.map((a) => a.manifest.setup?.modelId),
+              models: models.map((a) => ('slices' in a ? slicedModelId(a) : a.manifest.setup?.modelId)),
             }),
           );
         } finally {

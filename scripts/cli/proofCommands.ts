@@ -10,8 +10,10 @@ import { auditSetup } from '../../circuits/setup/auditSetup.ts';
 import { DEV_PTAU_WARNING, makeDevPtau } from '../../circuits/setup/devPtau.ts';
 import { setupArtifacts } from '../../circuits/setup/setup.ts';
 import { isSlicedDir } from '../../circuits/slicedManifest.ts';
-import { auditTask } from '../../contracts/auditTask.ts';
+import { openSliced, sliceVkeys } from '../../circuits/slicedModel.ts';
+import { type AuditKeys, auditTask } from '../../contracts/auditTask.ts';
 import { readDeployment } from '../../contracts/coreDeployment.ts';
+import type { SnarkjsVkey } from '../../contracts/verifyingKey.ts';
 import { parseBinding } from '../../protocol/binding.ts';
 import { BUNDLE_FORMAT, type ProofBundle } from '../../protocol/bundle.ts';
 import { InvalidInputError, ZkinferError } from '../../protocol/errors.ts';
@@ -22,7 +24,7 @@ import { auditRun } from '../../verifier/auditRun.ts';
 import { checkBundleFields } from '../../verifier/bundleFields.ts';
 import { type Expectations, type VerifyResult, verifyProof } from '../../verifier/verifyProof.ts';
 import { type GlobalOptions, parseIntOption } from './compileCommands.ts';
-import { readJson } from './jsonFile.ts';
+import { readJson, readJsonConfig } from './jsonFile.ts';
 import { EXIT, type Io, progressPrinter } from './output.ts';
 import { proveSlicedCommand, setupSliced, verifySlicedCommand } from './slicedCommands.ts';
 
@@ -171,8 +173,14 @@ export function registerProofCommands(program: Command, io: Io, setExit: (code: 
     .argument('<taskId>', 'task id')
     .requiredOption('--rpc <url>', 'JSON-RPC endpoint')
     .requiredOption('--deployment <file>', 'the AVS deployment (contract addresses, JSON)')
-    .option('--vkey <file>', "the model's verification key (must hash to the registered vkHash)")
-    .option('--artifacts <dir>', 'take the verification key from an artifact directory')
+    .option(
+      '--vkey <file>',
+      'the model\'s verification key (must hash to the registered vkHash); for a sliced model {"slices": [key, …]} as the gateway serves it',
+    )
+    .option(
+      '--artifacts <dir>',
+      "take the verification key(s) from an artifact directory (or a sliced model's)",
+    )
     .action(
       async (
         taskId: string,
@@ -180,13 +188,7 @@ export function registerProofCommands(program: Command, io: Io, setExit: (code: 
         cmd: Command,
       ) => {
         const g = cmd.optsWithGlobals<GlobalOptions>();
-        const vkey =
-          opts.vkey ?? (opts.artifacts ? (await openArtifacts(opts.artifacts)).paths.vkey : undefined);
-        if (!vkey)
-          throw new InvalidInputError(
-            'give the verification key with --vkey <file> or --artifacts <dir>',
-            'INVALID_OPTION',
-          );
+        const keys = await auditKeysFrom(opts);
         const id = Number(taskId);
         if (!Number.isInteger(id) || id < 0)
           throw new InvalidInputError(
@@ -197,7 +199,7 @@ export function registerProofCommands(program: Command, io: Io, setExit: (code: 
           opts.rpc,
           await readDeployment(opts.deployment),
           id,
-          vkey,
+          keys,
         );
         const ok = proven && checks.every((c) => c.ok);
         if (g.json) io.out(JSON.stringify({ ok, proven, taskId: id, status, checks }));
@@ -335,4 +337,26 @@ async function verifyCommand(
     ...(artifacts ? { manifest: artifacts.manifest } : {}),
     ...(reference ? { reference } : {}),
   });
+}
+
+/** The auditor's key(s): a key file (one key, or {slices: […]}) or an artifact directory (sliced or not). */
+async function auditKeysFrom(opts: { vkey?: string; artifacts?: string }): Promise<AuditKeys> {
+  if (opts.vkey) {
+    const raw = (await readJsonConfig(opts.vkey)) as Partial<{ slices: unknown }>;
+    if (raw && typeof raw === 'object' && 'slices' in raw && !Array.isArray(raw.slices))
+      throw new InvalidInputError(
+        `${opts.vkey}: "slices" must be a list of verification keys`,
+        'INVALID_INPUT',
+      );
+    return raw as AuditKeys;
+  }
+  if (opts.artifacts) {
+    if (isSlicedDir(opts.artifacts))
+      return { slices: (await sliceVkeys(await openSliced(opts.artifacts))) as SnarkjsVkey[] };
+    return (await readJsonConfig((await openArtifacts(opts.artifacts)).paths.vkey)) as SnarkjsVkey;
+  }
+  throw new InvalidInputError(
+    'give the verification key with --vkey <file> or --artifacts <dir>',
+    'INVALID_OPTION',
+  );
 }

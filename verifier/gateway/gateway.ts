@@ -7,6 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inputHashOf } from '../../circuits/inputHash.ts';
 import { sliceVkeys } from '../../circuits/slicedModel.ts';
+import type { ProofBundle } from '../../protocol/bundle.ts';
+import type { SlicedBundle } from '../../protocol/slicedBundle.ts';
 import { freshScore, weightsFromScores } from '../core/scoring.ts';
 import { type Model, modelManifest, type Validator } from '../validator.ts';
 import type { GatewayModel, GatewayResult } from './apiTypes.ts';
@@ -18,7 +20,7 @@ import type { GatewayStore, StoredResult } from './gatewayStore.ts';
 import { checkInput, parseInferenceRequest } from './inferenceRequest.ts';
 import { OPENAPI } from './openapi.ts';
 import { answerOrganic } from './organic.ts';
-import type { OpenedTask, Settler } from './settler.ts';
+import type { OpenedTask, ProvenAnswer, Settler } from './settler.ts';
 
 const MAX_BODY_BYTES = 1 << 20;
 
@@ -75,7 +77,7 @@ export class Gateway {
   async start(roundIntervalMs = this.validator.config.roundIntervalMs): Promise<string> {
     if (this.settler)
       for (const m of this.validator.modelList())
-        if (!m.sliced && (await this.settler.registered(m.modelId))) this.settleable.add(m.modelId);
+        if (await this.settler.registered(m.modelId)) this.settleable.add(m.modelId);
     const server = createServer((req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         this.log({ msg: 'gateway error', error: (e as Error).message });
@@ -294,9 +296,7 @@ export class Gateway {
         'SETTLEMENT_UNAVAILABLE',
         !this.settler
           ? 'this gateway settles nothing (no settlement in its config): send settle: false and verify the bundle yourself'
-          : model.sliced
-            ? `model ${mf.name} is sliced: its proofs are settled optimistically, not through the gateway`
-            : `model ${mf.name} is not registered on the AVS`,
+          : `model ${mf.name} is not registered on the AVS`,
       );
     if (this.answering >= this.config.maxInFlight)
       throw new GatewayError(
@@ -342,12 +342,10 @@ export class Gateway {
             settlement: null,
           };
           if (opened) {
-            const bundle = answer.bundle as { proof: unknown; publicSignals: readonly string[] };
             // a verified answer is returned even when its settlement fails (the bundle can still settle)
             result.settlement = await this.settler!.settle(
               opened,
-              bundle.proof,
-              bundle.publicSignals,
+              provenAnswerOf(answer.bundle),
               30_000,
               (s) => {
                 // settled later by the queue: the stored result says so
@@ -496,4 +494,10 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The proof(s) a verified bundle settles with: a sliced bundle's slice proofs in order. */
+function provenAnswerOf(bundle: ProofBundle | SlicedBundle): ProvenAnswer {
+  const one = (b: ProofBundle) => ({ proof: b.proof, publicSignals: b.publicSignals });
+  return 'slices' in bundle ? { slices: bundle.slices.map(one) } : one(bundle);
 }

@@ -291,7 +291,9 @@ export const OPENAPI = Object.freeze({
           '404': error('unknown model'),
           '413': error('body too large'),
           '429': error('quota exceeded (see Retry-After)'),
-          '501': error('settlement is not available (no AVS configured, model not registered, sliced model)'),
+          '501': error(
+            'settlement is not available (no AVS configured, or the model is not registered there)',
+          ),
           '502': error('the AVS task could not be created'),
           '503': error(
             'no miner available (NO_MINER), or the gateway is at its limit of requests in flight (OVERLOADED)',

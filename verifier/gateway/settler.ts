@@ -8,6 +8,14 @@ export interface Settlement {
   readonly error: string | null;
 }
 
+export interface ProofAndSignals {
+  readonly proof: unknown;
+  readonly publicSignals: readonly string[];
+}
+
+/** What settles a task: the proof, or a sliced model's slice proofs in slice order. */
+export type ProvenAnswer = ProofAndSignals | { readonly slices: readonly ProofAndSignals[] };
+
 /** An AVS task opened for one organic request. */
 export interface OpenedTask {
   readonly taskId: number;
@@ -22,18 +30,17 @@ export interface OpenedTask {
  * contracts in contracts/gatewaySettler.ts; the gateway itself never touches the chain).
  */
 export interface Settler {
-  /** Whether tasks for this model can be created (the model's key is registered). */
+  /** Whether tasks for this model can be created (its key, or a sliced model's slice keys, registered). */
   registered(modelId: string): Promise<boolean>;
   /** Creates the task for this input (its commitment is the input hash). */
   open(modelId: string, inputHash: bigint): Promise<OpenedTask>;
   /**
-   * Puts the verified proof in the persistent settlement queue and tries to settle it within
+   * Puts the verified proof(s) in the persistent settlement queue and tries to settle within
    * `waitMs`; a settlement still pending then stays queued and `onSettled` reports it later.
    */
   settle(
     opened: OpenedTask,
-    proof: unknown,
-    publicSignals: readonly string[],
+    proven: ProvenAnswer,
     waitMs: number,
     onSettled: (s: Settlement) => void,
   ): Promise<Settlement>;
