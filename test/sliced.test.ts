@@ -368,6 +368,12 @@ describe('a sliced model settled on the AVS (proven path: a proof per slice, cha
     const ids = m.slices.map((a) => `0x${a.manifest.setup!.modelId}`);
     expect(await avs.owner.service.getFunction('slicesOf')(`0x${slicedModelId(m)}`)).toEqual(ids);
     expect(await avs.owner.service.getFunction('slicedModelId')(ids)).toBe(`0x${slicedModelId(m)}`);
+    const register = (by: LocalAvs['owner'], slices: string[]) =>
+      revertName(by.send(by.service, 'registerSlicedModel', [slices]));
+    expect(await register(op(), ids)).toBe('NotOwner');
+    expect(await register(avs.owner, ids)).toBe('ModelExists');
+    expect(await register(avs.owner, [ids[0]!])).toBe('BadModel');
+    expect(await register(avs.owner, [ids[0]!, `0x${'ab'.repeat(32)}`])).toBe('UnknownSlice');
     const { taskId, task: t } = await task(x5);
     const binding = await op().bindingOf(taskId);
     const honest = await proveSliced(m, x5, binding);
