@@ -10,7 +10,8 @@ import { lowerOnnx } from './core/lowerOnnx.ts';
 import { inputsPerLimb, publicLayout } from './core/publicSignals.ts';
 import type { QuantGraph } from './core/quantGraph.ts';
 import { DEFAULT_QUANTIZE, quantize } from './core/quantize.ts';
-import { planSlices, sliceGraph } from './core/slicePlan.ts';
+import { sliceGraph } from './core/slicePlan.ts';
+import { planSlicesSplitting } from './core/splitLayers.ts';
 import { sha256File, sha256Hex } from './hashing.ts';
 import { ARTIFACT_FILES, MANIFEST_FORMAT, type Manifest, readManifest, writeManifest } from './manifest.ts';
 import { parseOnnx } from './onnx/parseOnnx.ts';
@@ -282,7 +283,7 @@ async function writeCircuitDir(
  * boundary; the full quantized graph and sliced.json (slices, boundaries, hash chain) sit on top.
  */
 async function compileSliced(
-  qgraph: QuantGraph,
+  model: QuantGraph,
   whole: ReturnType<typeof generateCircuit>,
   max: number,
   info: ModelInfo,
@@ -290,17 +291,26 @@ async function compileSliced(
   progress: (m: string) => void,
 ): Promise<CompileResult> {
   // layers: input, binding, one per node, output
-  const nodeCosts = whole.layers.slice(2, 2 + qgraph.nodes.length).map((l) => l.constraints);
-  const plans = planSlices(
-    qgraph,
-    nodeCosts,
-    whole.layers[0]!.constraints,
-    whole.layers[whole.layers.length - 1]!.constraints,
-    max,
-  );
+  const costsOf = (g: QuantGraph) => {
+    const gen =
+      g === model
+        ? whole
+        : generateCircuit(g, 'zkinfer.circom', 'poseidon.circom', { hashOutputs: !!options.hashOutputs });
+    return {
+      nodes: gen.layers.slice(2, 2 + g.nodes.length).map((l) => l.constraints),
+      input: gen.layers[0]!.constraints,
+      output: gen.layers[gen.layers.length - 1]!.constraints,
+    };
+  };
+  // the plan indexes the graph it was made on: the model's, or one with layers split into parts
+  const { graph: qgraph, plans, split } = planSlicesSplitting(model, costsOf, max);
   progress(
     `${whole.expectedConstraints} constraints predicted: cutting into ${plans.length} slices of at most ${max}`,
   );
+  for (const s of split)
+    progress(
+      `layer ${s.node} is split into ${s.parts} parts (it alone is over a slice's share of the budget)`,
+    );
   const dir = options.outDir;
   await mkdir(dir, { recursive: true });
   // a single-circuit compile that was here before is not part of the sliced model

@@ -169,7 +169,8 @@ export function planSlices(
   }
   if (!best[n]) {
     // the furthest cut reached, and the layer at which a slice from there outgrows the budget
-    const start = Math.max(...best.map((b, j) => (b ? j : 0)));
+    let start = 0; // (best has holes where no slice may end: map would skip them)
+    for (let j = 0; j < n; j++) if (best[j]) start = j;
     const inCost = start === 0 ? inputCost : boundaryInputCost(enc[start]!);
     let at = start;
     while (at < n - 1 && inCost + 1 + prefix[at + 1]! - prefix[start]! <= budget) at++;
