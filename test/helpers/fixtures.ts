@@ -29,12 +29,12 @@ export function digitsHoldout(): Holdout {
   return holdout;
 }
 
-/** 8×8 → 28×28 bilinear (align_corners = false), the preprocessing mlp784 was trained with. */
-export function upscale28(x: readonly number[]): Float64Array {
-  const out = new Float64Array(784);
-  const scale = 8 / 28;
-  for (let oy = 0; oy < 28; oy++) {
-    for (let ox = 0; ox < 28; ox++) {
+/** 8×8 → size×size bilinear (align_corners = false), as torch's interpolate. */
+export function upscale(x: readonly number[], size: number): Float64Array {
+  const out = new Float64Array(size * size);
+  const scale = 8 / size;
+  for (let oy = 0; oy < size; oy++) {
+    for (let ox = 0; ox < size; ox++) {
       const sy = Math.max(0, (oy + 0.5) * scale - 0.5);
       const sx = Math.max(0, (ox + 0.5) * scale - 0.5);
       const y0 = Math.floor(sy);
@@ -44,13 +44,33 @@ export function upscale28(x: readonly number[]): Float64Array {
       const dy = sy - y0;
       const dx = sx - x0;
       const at = (y: number, xx: number) => x[y * 8 + xx]!;
-      out[oy * 28 + ox] =
+      out[oy * size + ox] =
         at(y0, x0) * (1 - dy) * (1 - dx) +
         at(y0, x1) * (1 - dy) * dx +
         at(y1, x0) * dy * (1 - dx) +
         at(y1, x1) * dy * dx;
     }
   }
+  return out;
+}
+
+/** 8×8 → 28×28 bilinear, the preprocessing mlp784 and LeNet-5 were trained with. */
+export const upscale28 = (x: readonly number[]): Float64Array => upscale(x, 28);
+
+/** The tints cnn64-digits colours digits with (make_cnn64_fixture.py): image i gets TINTS[i % 3]. */
+const TINTS = [
+  [1, 0.5, 0.25],
+  [0.25, 1, 0.5],
+  [0.5, 0.25, 1],
+] as const;
+
+/** The i-th hold-out digit as cnn64-digits reads it: upscaled to 64×64 and coloured, CHW. */
+export function cnn64Input(x: readonly number[], i: number): Float64Array {
+  const plane = upscale(x, 64);
+  const out = new Float64Array(3 * 64 * 64);
+  TINTS[i % 3]!.forEach((t, c) => {
+    for (let k = 0; k < plane.length; k++) out[c * plane.length + k] = plane[k]! * t;
+  });
   return out;
 }
 

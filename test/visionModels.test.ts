@@ -7,29 +7,43 @@ import { infer } from '../circuits/core/inference.ts';
 import { lowerOnnx } from '../circuits/core/lowerOnnx.ts';
 import { DEFAULT_QUANTIZE, quantize } from '../circuits/core/quantize.ts';
 import { parseOnnx } from '../circuits/onnx/parseOnnx.ts';
-import { holdoutInputs, MODELS_DIR } from './helpers/fixtures.ts';
+import { cnn64Input, digitsHoldout, holdoutInputs, MODELS_DIR } from './helpers/fixtures.ts';
 
-// LeNet-5 on 28×28 digits (make_sliced_fixture.py: conv 6@5×5, max-pool, conv 16@5×5, max-pool,
-// dense 120-84-10; 135k constraints). Compiling, setting up and proving it take minutes, so they
-// are in scripts/bench/sliced.ts; here, what decides whether it can: the quantized model is
-// faithful to onnxruntime, and no template of its circuit outgrows what V8 compiles.
+// Vision models above one small circuit: LeNet-5 on 28×28 digits (make_sliced_fixture.py: conv
+// 6@5×5, max-pool, conv 16@5×5, max-pool, dense 120-84-10; 135k constraints) and a CNN on 64×64×3
+// inputs (make_cnn64_fixture.py: coloured digits, a 4×4 stride-4 stem, max-pool, conv 16@3×3,
+// max-pool, dense). Compiling, setting up and proving them take minutes, so they are in
+// scripts/bench/sliced.ts; here, what decides whether they can: the quantized model is faithful to
+// onnxruntime, and no template of its circuit outgrows what V8 compiles.
 
-const path = join(MODELS_DIR, 'lenet5-digits28.onnx');
+const MODELS = [
+  {
+    file: 'lenet5-digits28.onnx',
+    shape: [1, 1, 28, 28],
+    inputs: () => holdoutInputs('mlp784'), // the digits upscaled to 28×28, as LeNet was trained
+  },
+  {
+    file: 'cnn64-digits.onnx',
+    shape: [1, 3, 64, 64],
+    inputs: () => digitsHoldout().inputs.map((x, i) => cnn64Input(x, i)),
+  },
+] as const;
 
-async function quantized() {
-  const graph = lowerOnnx(parseOnnx(await readFile(path), 'lenet5-digits28.onnx'));
-  return quantize(graph, { ...DEFAULT_QUANTIZE, inputRange: [0, 1], calibration: [] });
-}
+describe.each(MODELS)('$file', ({ file, shape, inputs }) => {
+  const path = join(MODELS_DIR, file);
+  const quantized = async () => {
+    const graph = lowerOnnx(parseOnnx(await readFile(path), file));
+    return quantize(graph, { ...DEFAULT_QUANTIZE, inputRange: [0, 1], calibration: [] });
+  };
 
-describe('LeNet-5 on 28×28 digits', () => {
   it('the quantized model agrees with onnxruntime on at least 98% of the hold-out split', async () => {
     const q = await quantized();
     const session = await ort.InferenceSession.create(path);
-    const xs = holdoutInputs('mlp784'); // the digits upscaled to 28×28, as LeNet was trained
+    const xs = inputs();
     let agree = 0;
     for (const x of xs) {
       const r = await session.run({
-        [session.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(x), [1, 1, 28, 28]),
+        [session.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(x), [...shape]),
       });
       const logits = r[session.outputNames[0]!]!.data as Float32Array;
       let best = 0;
@@ -46,7 +60,7 @@ describe('LeNet-5 on 28×28 digits', () => {
     const sizes = new Map(templates.map((t) => [t.slice(9, t.indexOf('(')), t.length]));
     const conv1Parts = [...sizes.keys()].filter((n) => n.startsWith('ZkinferLayer0Part'));
     expect(conv1Parts.length).toBeGreaterThan(1);
-    // a part closes once its rows pass PART_CHARS; one row of this model is a few kB at most
+    // a part closes once its rows pass PART_CHARS; one row of these models is a few kB at most
     for (const [name, size] of sizes) expect(size, name).toBeLessThan(PART_CHARS + 20_000);
     expect(sizes.get('ZkinferModel')!).toBeLessThan(PART_CHARS);
   });
