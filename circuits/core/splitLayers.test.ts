@@ -7,7 +7,6 @@ import {
   type NonlinearModel,
   nonlinearCalibration,
   nonlinearHoldout,
-  nonlinearPath,
 } from '../../test/helpers/fixtures.ts';
 import { parseOnnx } from '../onnx/parseOnnx.ts';
 import { generateCircuit } from './codegen.ts';

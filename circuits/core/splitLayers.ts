@@ -98,7 +98,13 @@ export function splitLayers(graph: QuantGraph, costs: readonly number[], target:
           const at = new Map(rows.map((r, k) => [r, k]));
           const part = gatherTensor(tensors, tensors[node.input]!, rows);
           emitted.push(gatherRows(source, rows, part));
-          emitted.push({ ...node, onnx, input: part, windows: windows.map((w) => w.map((i) => at.get(i)!)), output: piece });
+          emitted.push({
+            ...node,
+            onnx,
+            input: part,
+            windows: windows.map((w) => w.map((i) => at.get(i)!)),
+            output: piece,
+          });
           break;
         }
         case 'mul':
