@@ -8,6 +8,7 @@ import { FINNEY_DIR, type ReplayServer, startReplayServer } from '../../test/hel
 import { SubtensorError } from '../subtensorClient.ts';
 import { axonUrl } from './chainNeurons.ts';
 import { ChainSubtensor, GENESIS } from './chainSubtensor.ts';
+import { decodeWeightsValue, weightsPrefix } from './chainWeights.ts';
 
 // Real finney answers (recorded by the Python SDK's tooling), served by a local WebSocket JSON-RPC server.
 const recorded = JSON.parse(readFileSync(join(FINNEY_DIR, 'responses.json'), 'utf8')) as Record<
@@ -19,9 +20,17 @@ const raw = (op: string, method: string, params: string) => hexToU8a(recorded[op
 const unwrapBytes = (b: Uint8Array) => b.subarray(compactFromU8a(b)[0]);
 const contains = (hay: Uint8Array, needle: Uint8Array) => u8aToHex(hay).includes(u8aToHex(needle).slice(2));
 
+const WEIGHTS_HASH = '0x1b3f85dc8c83cada6d1782c955973a509a37c62af3d6ba29f5fd816aee37eb3b';
+const WEIGHTS_BLOCK = 0x31ce9e;
+
 let server: ReplayServer;
 beforeAll(async () => {
-  server = await startReplayServer({ '["chain_getBlockHash",[0]]': GENESIS['finney'] });
+  server = await startReplayServer({
+    '["chain_getBlockHash",[0]]': GENESIS['finney'],
+    // the recording holds this block's header (number 0x31ce9e) and its Weights storage, read by
+    // hash; the number → hash lookup a client makes first is stated here from that header
+    [`["chain_getBlockHash",[${WEIGHTS_BLOCK}]]`]: WEIGHTS_HASH,
+  });
 });
 afterAll(async () => {
   await server?.close();
@@ -105,6 +114,38 @@ describe('ChainSubtensor on recorded finney answers', () => {
     } finally {
       await chain.close();
     }
+  });
+
+  it('reads the weights of netuid 23 from storage: the keys under the subnet prefix and their (uid, u16) pairs', async () => {
+    const header = recorded['weights']!['chain_getHeader']![`["${WEIGHTS_HASH}"]`] as unknown as {
+      result: { number: string };
+    };
+    expect(Number.parseInt(header.result.number, 16)).toBe(WEIGHTS_BLOCK);
+    // the storage prefix is derived here (xxhash of the pallet and item, the netuid's u16) and must
+    // be the one the SDK asked the chain for
+    const prefix = weightsPrefix(23);
+    const paged = Object.keys(recorded['weights']!['state_getKeysPaged']!).map(
+      (p) => JSON.parse(p) as string[],
+    );
+    expect(paged.map((p) => p[0])).toEqual([prefix, prefix]);
+    const chain = await ChainSubtensor.connect({ network: server.url, netuid: 23 });
+    try {
+      const w = await chain.weights(WEIGHTS_BLOCK);
+      // one row: uid 10 (key suffix 0x0a00) weighting itself fully (value 0x04 0a00 ffff)
+      const stored = recorded['weights']!['state_queryStorageAt']!;
+      const [[key, value]] = (Object.values(stored)[0] as unknown as { result: { changes: string[][] }[] })
+        .result[0]!.changes as [[string, string]];
+      expect(key).toBe(`${prefix}0a00`);
+      expect(value).toBe('0x040a00ffff');
+      expect(w).toEqual({ block: WEIGHTS_BLOCK, rows: [{ uid: 10, weights: [{ uid: 10, weight: 65535 }] }] });
+    } finally {
+      await chain.close();
+    }
+    expect(decodeWeightsValue('0x080100ff7f0200ff7f')).toEqual([
+      { uid: 1, weight: 32767 },
+      { uid: 2, weight: 32767 },
+    ]);
+    expect(() => decodeWeightsValue('0x080100ff7f')).toThrow(/does not hold 2 \(u16, u16\) pairs/);
   });
 
   it('caches reads per block: two metagraph reads at one head cost one runtime call', async () => {

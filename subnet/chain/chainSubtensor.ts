@@ -5,6 +5,7 @@ import { type Metagraph, type SubtensorClient, SubtensorError } from '../subtens
 import { type ChainHyperparameters, hyperparametersFrom } from './chainHyperparameters.ts';
 import { neuronFromLite } from './chainNeurons.ts';
 import { type ChainRpc, connectRpc, endpointOf } from './chainRpc.ts';
+import { readWeights, type WeightsRow } from './chainWeights.ts';
 import { extrinsicOutcome, systemEventsKey } from './extrinsicOutcome.ts';
 import { checkWeights, Extrinsics, normaliseWeights } from './extrinsics.ts';
 import { RuntimeApis } from './runtimeApis.ts';
@@ -164,6 +165,20 @@ export class ChainSubtensor implements SubtensorClient {
     }
     const head = await this.head();
     return this.cached('metagraph', () => read(this.headNumber(head)));
+  }
+
+  /** The subnet's weights rows (SubtensorModule.Weights) at the head, or at block `at`. */
+  async weights(at?: number): Promise<{ readonly block: number; readonly rows: WeightsRow[] }> {
+    if (at !== undefined) {
+      const hash = await this.rpc.send<string | null>('chain_getBlockHash', [at]);
+      if (!hash) throw new SubtensorError('UnknownBlock', `the chain has no block ${at}`);
+      return { block: at, rows: await readWeights(this.rpc, this.netuid, hash) };
+    }
+    const head = await this.head();
+    return this.cached('weights', async () => ({
+      block: await this.headNumber(head),
+      rows: await readWeights(this.rpc, this.netuid, head),
+    }));
   }
 
   async hyperparameters(): Promise<ChainHyperparameters> {
