@@ -145,6 +145,18 @@ describe('validator against real miners on loopback', () => {
     try {
       const set = await v.setWeights(chain);
       expect(set.ok).toBe(true);
+      // a subnet with a max weight limit (0.4) refuses a vector whose largest share is above it:
+      // the validator caps its weights to fit, and the chain takes them
+      const capped = LocalSubtensor.open(join(dir, 'capped.json'), { tempo: 5, maxWeightLimit: 26214 });
+      capped.register(validatorKey, 1000);
+      for (const m of config.miners) capped.register(m.hotkey);
+      capped.advance(5);
+      const uncapped = set as { values: number[] };
+      expect(Math.max(...uncapped.values) / uncapped.values.reduce((a, b) => a + b, 0)).toBeGreaterThan(0.4);
+      const fit = await v.setWeights(capped);
+      expect(fit).toMatchObject({ ok: true });
+      const values = (fit as { values: number[] }).values;
+      expect(Math.max(...values) / values.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(0.4);
     } finally {
       v.close();
     }

@@ -14,6 +14,7 @@ import { type Hotkey, hotkeyFromFile, hotkeyFromUri } from '../protocol/keys.ts'
 import { Metrics } from '../protocol/metrics.ts';
 import type { ProveInferenceResponse } from '../protocol/synapses.ts';
 import { LocalSubtensor } from '../subnet/localSubtensor.ts';
+import { capWeights } from '../subnet/maxWeight.ts';
 import { type SubtensorClient, SubtensorError } from '../subnet/subtensorClient.ts';
 import { batchVerify } from './batchVerify.ts';
 import { freshNonce, makeChallenge } from './core/challenge.ts';
@@ -446,7 +447,23 @@ export class Validator {
     const entries = [...weights].filter(([, w]) => w > 0);
     if (entries.length === 0) return { ok: false, error: 'no miner has earned a weight yet' };
     const uids = entries.map(([h]) => uidOf.get(h)!);
-    const values = entries.map(([, w]) => Math.max(1, Math.round(w * 65535)));
+    let shares = entries.map(([, w]) => w);
+    // the subnet refuses a vector whose largest share exceeds its max weight limit: cap it (a hair
+    // under, for the u16 rounding); too few miners to spread over get every other uid a floor share,
+    // as the SDK pads them
+    const limit = (await client.hyperparameters()).maxWeightLimit / 65535;
+    if (limit < 1) {
+      if (uids.length * limit <= 1) {
+        const floor = 1e-5 * Math.max(...shares);
+        for (const n of mg.neurons)
+          if (!uids.includes(n.uid) && n.hotkey !== this.hotkey.ss58) {
+            uids.push(n.uid);
+            shares.push(floor);
+          }
+      }
+      shares = capWeights(shares, limit * (1 - 1e-3));
+    }
+    const values = shares.map((w) => Math.max(1, Math.round(w * 65535)));
     try {
       await client.setWeights(this.hotkey.ss58, uids, values, versionKey);
       return { ok: true, uids, values };

@@ -7,6 +7,7 @@ import {
   finneyApis,
   startChainStandIn,
 } from '../../test/helpers/chainStandIn.ts';
+import { zkinferInProcess } from '../../test/helpers/cli.ts';
 import { SubtensorError } from '../subtensorClient.ts';
 import { ChainSubtensor, GENESIS } from './chainSubtensor.ts';
 
@@ -107,5 +108,87 @@ describe('ChainSubtensor writes', () => {
     } finally {
       await chain.close();
     }
+  });
+
+  it('zkinfer subnet serve/register --network: sign with the given key, submit, and report the chain in one line', async () => {
+    standIn.answer = { events: eventsOf(apis) };
+    const url = standIn.server.url;
+    const served = await zkinferInProcess(
+      'subnet',
+      'serve',
+      key.ss58,
+      'http://203.0.113.9:8091',
+      '--network',
+      url,
+      '--netuid',
+      '23',
+      '--key',
+      '//ZkinferChainWriter',
+    );
+    expect(served.code, served.stderr).toBe(0);
+    expect(served.stdout.trim()).toBe(`${key.ss58} serves http://203.0.113.9:8091 on subnet 23`);
+    const ext = apis.registry.createType('Extrinsic', hexToU8a(standIn.submitted.at(-1)!));
+    expect(ext.signer.toString()).toBe(key.ss58);
+    expect(ext.method.toJSON()).toMatchObject({ args: { netuid: 23, port: 8091 } });
+    // the key must be the hotkey's
+    const other = await zkinferInProcess(
+      'subnet',
+      'serve',
+      key.ss58,
+      'http://203.0.113.9:8091',
+      '--network',
+      url,
+      '--netuid',
+      '23',
+      '--key',
+      '//Someone',
+    );
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toMatch(/--key is the key of \S+, not of /);
+    // burned_register, signed by the coldkey; the chain's refusal is named
+    standIn.answer = { events: eventsOf(apis, 'TooManyRegistrationsThisBlock') };
+    const refused = await zkinferInProcess(
+      'subnet',
+      'register',
+      key.ss58,
+      '--network',
+      url,
+      '--netuid',
+      '23',
+      '--coldkey',
+      '//ZkinferColdkey',
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/TooManyRegistrationsThisBlock/);
+    const reg = apis.registry.createType('Extrinsic', hexToU8a(standIn.submitted.at(-1)!));
+    expect(reg.signer.toString()).toBe((await hotkeyFromUri('//ZkinferColdkey')).ss58);
+    standIn.answer = { events: eventsOf(apis) };
+    const registered = await zkinferInProcess(
+      'subnet',
+      'register',
+      key.ss58,
+      '--network',
+      url,
+      '--netuid',
+      '23',
+      '--coldkey',
+      '//ZkinferColdkey',
+    );
+    expect(registered.code, registered.stderr).toBe(0);
+    expect(registered.stdout.trim()).toBe(`${key.ss58} is registered on subnet 23`);
+    // a missing key, or both a state file and a network, are one line each
+    const noKey = await zkinferInProcess('subnet', 'register', key.ss58, '--network', url, '--netuid', '23');
+    expect(noKey.stderr).toMatch(/give the signing key with --coldkey/);
+    const both = await zkinferInProcess(
+      'subnet',
+      'serve',
+      key.ss58,
+      'http://x:1',
+      '--network',
+      url,
+      '--state',
+      's.json',
+    );
+    expect(both.stderr).toMatch(/needs either --state <file> or --network/);
   });
 });
