@@ -27,7 +27,24 @@ export interface SplitResult {
   readonly split: readonly { readonly node: number; readonly parts: number }[];
 }
 
-/** Splits every splittable node costing more than `target` into parts of at most about `target`. */
+/** Nodes reading one input whose output rows each read known input rows. */
+type RowNode = Extract<QNode, { kind: 'rescale' | 'fn' | 'rsqrt' | 'maxpool' }>;
+const isRowNode = (n: QNode | undefined): n is RowNode =>
+  n?.kind === 'rescale' || n?.kind === 'fn' || n?.kind === 'rsqrt' || n?.kind === 'maxpool';
+
+/** The input rows a row node reads for its output rows `rows` (sorted, unique). */
+function inputRows(node: RowNode, rows: readonly number[]): number[] {
+  if (node.kind !== 'maxpool') return [...rows];
+  return [...new Set(rows.flatMap((r) => Array.from(node.windows[r]!)))].sort((x, y) => x - y);
+}
+
+/**
+ * Splits every splittable node costing more than `target`. A row node is split together with the
+ * run of row nodes that alone read its output after it (a convolution's ReLU, its max-pool, the
+ * rescale after the pool), and with the linear layer that alone feeds it: each part computes a
+ * range of the run's last output from exactly the rows it needs, so only the run's last tensor
+ * (the narrowest) is carried in parts across a cut, never the wide accumulators between.
+ */
 export function splitLayers(graph: QuantGraph, costs: readonly number[], target: number): SplitResult {
   const tensors: QTensor[] = [...graph.tensors];
   const addTensor = (like: QTensor, a: number, b: number, tag: string): number => {
@@ -43,32 +60,116 @@ export function splitLayers(graph: QuantGraph, costs: readonly number[], target:
   };
   const uses = new Map<number, number>();
   const producer = new Map<number, number>();
+  const consumer = new Map<number, number>();
   graph.nodes.forEach((node, i) => {
-    for (const t of qNodeInputs(node)) uses.set(t, (uses.get(t) ?? 0) + 1);
+    for (const t of qNodeInputs(node)) {
+      uses.set(t, (uses.get(t) ?? 0) + 1);
+      consumer.set(t, i);
+    }
     producer.set(node.output, i);
   });
   const outputs = new Set(graph.outputs.map((o) => o.tensor));
-  const fused = new Set<number>();
+  /** Read by exactly one node and not a model output: a run may pass through it. */
+  const private_ = (t: number) => uses.get(t) === 1 && !outputs.has(t);
+  const dropped = new Set<number>();
+  /** Nodes already part of a split run (or fused into one). */
+  const claimed = new Set<number>();
   const replaced = new Map<number, QNode[]>();
   const split: { node: number; parts: number }[] = [];
   graph.nodes.forEach((node, i) => {
-    if (!SPLITTABLE.has(node.kind) || costs[i]! <= target) return;
+    if (claimed.has(i) || !SPLITTABLE.has(node.kind) || costs[i]! <= target) return;
+    if (node.kind === 'mul' || node.kind === 'div') {
+      splitIndexed(node, i);
+      return;
+    }
+    if (!isRowNode(node)) return;
+    // the run: this node and the row nodes that alone read each output after it
+    const run: number[] = [i];
+    for (let t = node.output; private_(t) && isRowNode(graph.nodes[consumer.get(t)!]); ) {
+      const next = consumer.get(t)!;
+      if (claimed.has(next)) break;
+      run.push(next);
+      t = graph.nodes[next]!.output;
+    }
+    const p = producer.get(node.input);
+    const source =
+      p !== undefined &&
+      private_(node.input) &&
+      graph.nodes[p]!.kind === 'linear' &&
+      !claimed.has(p)
+        ? (graph.nodes[p] as QLinear)
+        : undefined;
+    const cost = run.reduce((s, k) => s + costs[k]!, 0);
+    const lastNode = graph.nodes[run[run.length - 1]!] as RowNode;
+    const out = tensors[lastNode.output]!;
+    const n = out.lo.length;
+    const parts = Math.min(n, Math.ceil(cost / target));
+    if (parts < 2) return;
+    const size = Math.ceil(n / parts);
+    const emitted: QNode[] = [];
+    const pieces: number[] = [];
+    for (let a = 0; a < n; a += size) {
+      const b = Math.min(n, a + size);
+      const tag = `part ${pieces.length + 1} of ${parts}`;
+      // rows of each run node's output this part needs, last to first
+      const rows: number[][] = [];
+      rows[run.length - 1] = Array.from({ length: b - a }, (_, k) => a + k);
+      for (let k = run.length - 1; k > 0; k--)
+        rows[k - 1] = inputRows(graph.nodes[run[k]!] as RowNode, rows[k]!);
+      const first = graph.nodes[run[0]!] as RowNode;
+      const need = inputRows(first, rows[0]!);
+      // the first node's input: the fused linear's rows, a copy of the rows, or (max-pool) as it is
+      let input = first.input;
+      let at: ((r: number) => number) | undefined;
+      if (source || first.kind !== 'maxpool') {
+        input = gatherTensor(tensors, tensors[first.input]!, need);
+        emitted.push(source ? gatherRows(source, need, input) : copyRows(first.input, need, input));
+        const pos = new Map(need.map((r, k) => [r, k]));
+        at = (r) => pos.get(r)!;
+      }
+      run.forEach((k, j) => {
+        const rn = graph.nodes[k] as RowNode;
+        const output =
+          j === run.length - 1
+            ? addTensor(out, a, b, '#')
+            : gatherTensor(tensors, tensors[rn.output]!, rows[j]!);
+        const onnx = [...rn.onnx, tag];
+        if (rn.kind === 'maxpool') {
+          const windows = rows[j]!.map((r) => rn.windows[r]!);
+          const remap = at;
+          emitted.push({
+            ...rn,
+            onnx,
+            input,
+            output,
+            windows: remap ? windows.map((w) => w.map((r) => remap(r))) : windows,
+          });
+        } else emitted.push({ ...rn, onnx, input, output });
+        const pos = new Map(rows[j]!.map((r, q) => [r, q]));
+        at = (r) => pos.get(r)!;
+        input = output;
+      });
+      pieces.push(input);
+    }
+    emitted.push(concat(lastNode, pieces, tensors));
+    // the whole run is emitted where its last node stood; its other nodes and the fused linear go
+    for (const k of run.slice(0, -1)) dropped.add(k);
+    if (source) dropped.add(p!);
+    for (const k of run) claimed.add(k);
+    if (source) claimed.add(p!);
+    replaced.set(run[run.length - 1]!, emitted);
+    split.push({ node: i, parts: pieces.length });
+  });
+  if (split.length === 0) return { graph, split };
+  const nodes = graph.nodes.flatMap((node, i) => (dropped.has(i) ? [] : (replaced.get(i) ?? [node])));
+  return { graph: { ...graph, tensors, nodes }, split };
+
+  /** A product or division: parts keep its index maps, restricted to their rows. */
+  function splitIndexed(node: Extract<QNode, { kind: 'mul' | 'div' }>, i: number): void {
     const out = tensors[node.output]!;
     const n = out.lo.length;
     const parts = Math.min(n, Math.ceil(costs[i]! / target));
     if (parts < 2) return;
-    // the linear producer of an element-wise node's input, when only this node reads it
-    let source: QLinear | undefined;
-    const oneInput =
-      node.kind === 'rescale' || node.kind === 'fn' || node.kind === 'rsqrt' || node.kind === 'maxpool';
-    if (oneInput && !outputs.has(node.input)) {
-      const p = producer.get(node.input);
-      const pn = p === undefined ? undefined : graph.nodes[p];
-      if (pn?.kind === 'linear' && uses.get(node.input) === 1 && !fused.has(p!)) {
-        source = pn;
-        fused.add(p!);
-      }
-    }
     const size = Math.ceil(n / parts);
     const emitted: QNode[] = [];
     const pieces: number[] = [];
@@ -77,59 +178,16 @@ export function splitLayers(graph: QuantGraph, costs: readonly number[], target:
       const piece = addTensor(out, a, b, '#');
       pieces.push(piece);
       const onnx = [...node.onnx, `part ${pieces.length} of ${parts}`];
-      switch (node.kind) {
-        case 'rescale':
-        case 'fn':
-        case 'rsqrt': {
-          const x = tensors[node.input]!;
-          const part = addTensor(x, a, b, source ? '#' : '@');
-          emitted.push(source ? linearRows(source, a, b, part) : copyRows(node.input, a, b, part));
-          emitted.push({ ...node, onnx, input: part, output: piece });
-          break;
-        }
-        case 'maxpool': {
-          const windows = node.windows.slice(a, b);
-          if (!source) {
-            emitted.push({ ...node, onnx, windows, output: piece });
-            break;
-          }
-          // the accumulator rows these windows read, computed here and read by position
-          const rows = [...new Set(windows.flatMap((w) => Array.from(w)))].sort((x, y) => x - y);
-          const at = new Map(rows.map((r, k) => [r, k]));
-          const part = gatherTensor(tensors, tensors[node.input]!, rows);
-          emitted.push(gatherRows(source, rows, part));
-          emitted.push({
-            ...node,
-            onnx,
-            input: part,
-            windows: windows.map((w) => w.map((i) => at.get(i)!)),
-            output: piece,
-          });
-          break;
-        }
-        case 'mul':
-          emitted.push({ ...node, onnx, ia: node.ia.slice(a, b), ib: node.ib.slice(a, b), output: piece });
-          break;
-        case 'div':
-          emitted.push({
-            ...node,
-            onnx,
-            inum: node.inum.slice(a, b),
-            iden: node.iden.slice(a, b),
-            output: piece,
-          });
-          break;
-        default:
-          throw new Error(`unreachable: ${node.kind} is not splittable`);
-      }
+      emitted.push(
+        node.kind === 'mul'
+          ? { ...node, onnx, ia: node.ia.slice(a, b), ib: node.ib.slice(a, b), output: piece }
+          : { ...node, onnx, inum: node.inum.slice(a, b), iden: node.iden.slice(a, b), output: piece },
+      );
     }
     emitted.push(concat(node, pieces, tensors));
     replaced.set(i, emitted);
     split.push({ node: i, parts: pieces.length });
-  });
-  if (split.length === 0) return { graph, split };
-  const nodes = graph.nodes.flatMap((node, i) => (fused.has(i) ? [] : (replaced.get(i) ?? [node])));
-  return { graph: { ...graph, tensors, nodes }, split };
+  }
 }
 
 /** A new tensor of the given elements of `like`. */
@@ -171,33 +229,17 @@ function gatherRows(node: QLinear, rows: readonly number[], output: number): QLi
   };
 }
 
-/** Rows [a, b) of a linear layer, writing `output`. */
-function linearRows(node: QLinear, a: number, b: number, output: number): QLinear {
-  const from = node.rowPtr[a]!;
-  const to = node.rowPtr[b]!;
-  return {
-    ...node,
-    onnx: [...node.onnx, `rows ${a}-${b - 1}`],
-    output,
-    rowPtr: node.rowPtr.slice(a, b + 1).map((e) => e - from),
-    src: node.src.slice(from, to),
-    idx: node.idx.slice(from, to),
-    w: node.w.slice(from, to),
-    bias: node.bias.slice(a, b),
-  };
-}
-
-/** A free copy of elements [a, b) of `input` into `output`. */
-function copyRows(input: number, a: number, b: number, output: number): QLinear {
-  const n = b - a;
+/** A free copy of the given elements of `input` into `output`. */
+function copyRows(input: number, rows: readonly number[], output: number): QLinear {
+  const n = rows.length;
   return {
     kind: 'linear',
-    onnx: [`copy ${a}-${b - 1}`],
+    onnx: [`copy of ${n} elements`],
     output,
     inputs: [input],
     rowPtr: Int32Array.from({ length: n + 1 }, (_, i) => i),
     src: new Int32Array(n),
-    idx: Int32Array.from({ length: n }, (_, i) => a + i),
+    idx: Int32Array.from(rows),
     w: new Array<bigint>(n).fill(1n),
     bias: new Array<bigint>(n).fill(0n),
   };
