@@ -93,10 +93,7 @@ export function splitLayers(graph: QuantGraph, costs: readonly number[], target:
     }
     const p = producer.get(node.input);
     const source =
-      p !== undefined &&
-      private_(node.input) &&
-      graph.nodes[p]!.kind === 'linear' &&
-      !claimed.has(p)
+      p !== undefined && private_(node.input) && graph.nodes[p]!.kind === 'linear' && !claimed.has(p)
         ? (graph.nodes[p] as QLinear)
         : undefined;
     const cost = run.reduce((s, k) => s + costs[k]!, 0);
