@@ -7,7 +7,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { openSlicedSetUp } from '../../circuits/slicedModel.ts';
 import { hotkeyFromUri } from '../../protocol/keys.ts';
 import { startMinerProcess } from '../../prover/minerProcess.ts';
@@ -82,6 +82,6 @@ const md = [
 ].join('\n');
 console.log(md);
 console.error(
-  `report: ${await writeReport(`sliced-subnet-${m.manifest.name.replace(/\.onnx$/, '')}`, md, { machine: machine(), outcomes, startMs })}`,
+  `report: ${await writeReport(`sliced-subnet-${basename(dir)}`, md, { machine: machine(), outcomes, startMs })}`,
 );
 await terminateCurve();

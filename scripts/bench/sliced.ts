@@ -136,7 +136,7 @@ const md = [
 ].join('\n');
 console.log(md);
 console.error(
-  `report: ${await writeReport(`sliced-${name}`, md, { machine: machine(), max, perSlice, latency, whole })}`,
+  `report: ${await writeReport(name === 'gru-digits' && max === 8000 ? `sliced-${name}` : `sliced-${name}-${max}`, md, { machine: machine(), max, perSlice, latency, whole })}`,
 );
 const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
 await g.curve_bn128?.terminate();
