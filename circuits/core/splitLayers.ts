@@ -4,18 +4,18 @@ import { planSlices, qNodeInputs, type SlicePlan } from './slicePlan.ts';
 
 /**
  * Splitting one layer across slices: a node whose constraints exceed `target` is rewritten as
- * parts that each compute a contiguous range of its output elements, followed by a free linear
- * copy that concatenates the parts back into the node's own output tensor (so every later node
- * reads it unchanged). Between the parts the slice planner may cut: what is live there is the
- * layer's input and the parts done so far.
+ * parts that each compute a contiguous range of output elements, followed by a free linear copy
+ * that joins the parts into the original output tensor (so every later node reads it unchanged).
+ * Between the parts the slice planner may cut: what is live there is the layer's input and the
+ * parts done so far.
  *
- * Element-wise nodes (rescale, fn, rsqrt) and max-pools read one input: when it is a linear
- * layer's output read by nothing else, the linear layer is split with them (each part computes
- * only the accumulator rows its elements or windows read, recomputing shared rows for free), so
- * the wide accumulator never crosses a cut; otherwise an element-wise part reads its range through
- * a free copy, and a max-pool part its windows of the whole input. Products and divisions keep
- * their index maps, restricted to the part's rows. Arg-max (a model output) is never split.
- * The result computes exactly what the graph computes, tensor for tensor of the original ids.
+ * Row layers (rescale, fn, rsqrt, max-pool: one input, each output element reading known input
+ * elements) are split together with the linear layer that alone feeds them and the row layers that
+ * alone read them after (see splitLayers), each part computing only the rows it needs (shared rows
+ * are recomputed, for free: they are linear); a row layer fed by anything else reads its rows
+ * through a free copy (a max-pool reads its windows of the whole input). Products and divisions
+ * keep their index maps, restricted to the part's rows. Arg-max (a model output) is never split.
+ * The result computes exactly what the graph computes, on every tensor it still produces.
  */
 
 /** Kinds whose output elements can be computed in independent ranges. */
