@@ -421,34 +421,16 @@ describe('a sliced model settled on the AVS (proven path: a proof per slice, cha
       .find((e) => e.name === 'SlicedTaskProven');
     expect(ev?.args[2]).toBe(resultHash);
     expect(TASK_STATUS[await op().status(taskId)]).toBe('Proven');
-    const audit = await zkinfer(
-      'audit',
-      'task',
-      String(taskId),
-      '--rpc',
-      chain.url,
-      '--deployment',
-      deploymentFile,
-      '--artifacts',
-      dir,
-    );
+    const auditCli = (...key: string[]) =>
+      zkinfer('audit', 'task', String(taskId), '--rpc', chain.url, '--deployment', deploymentFile, ...key);
+    const audit = await auditCli('--artifacts', dir);
     expect(audit.code, audit.stdout + audit.stderr).toBe(0);
     expect(audit.stdout).toMatch(/slice 2: Groth16 proof verifies off-chain/);
     // with the keys in another order the audit fails
     const keys = await sliceVkeys(m);
     const wrong = join(dirname(deploymentFile), 'swapped-keys.json');
     await writeFile(wrong, JSON.stringify({ slices: [keys[1], keys[0], keys[2]] }));
-    const bad = await zkinfer(
-      'audit',
-      'task',
-      String(taskId),
-      '--rpc',
-      chain.url,
-      '--deployment',
-      deploymentFile,
-      '--vkey',
-      wrong,
-    );
+    const bad = await auditCli('--vkey', wrong);
     expect(bad.code).toBe(2);
     expect(bad.stdout).toMatch(/FAIL slice 0 vkey hashes to the registered vkHash/);
   }, 180_000);

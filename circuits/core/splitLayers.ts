@@ -100,14 +100,12 @@ export function splitLayers(graph: QuantGraph, costs: readonly number[], target:
     const lastNode = graph.nodes[run[run.length - 1]!] as RowNode;
     const out = tensors[lastNode.output]!;
     const n = out.lo.length;
-    const parts = Math.min(n, Math.ceil(cost / target));
-    if (parts < 2) return;
-    const size = Math.ceil(n / parts);
+    const parts = partRanges(n, cost, target);
+    if (parts.length < 2) return;
     const emitted: QNode[] = [];
     const pieces: number[] = [];
-    for (let a = 0; a < n; a += size) {
-      const b = Math.min(n, a + size);
-      const tag = `part ${pieces.length + 1} of ${parts}`;
+    for (const [a, b] of parts) {
+      const tag = `part ${pieces.length + 1} of ${parts.length}`;
       // rows of each run node's output this part needs, last to first
       const rows: number[][] = [];
       rows[run.length - 1] = Array.from({ length: b - a }, (_, k) => a + k);
@@ -165,16 +163,14 @@ export function splitLayers(graph: QuantGraph, costs: readonly number[], target:
   function splitIndexed(node: Extract<QNode, { kind: 'mul' | 'div' }>, i: number): void {
     const out = tensors[node.output]!;
     const n = out.lo.length;
-    const parts = Math.min(n, Math.ceil(costs[i]! / target));
-    if (parts < 2) return;
-    const size = Math.ceil(n / parts);
+    const parts = partRanges(n, costs[i]!, target);
+    if (parts.length < 2) return;
     const emitted: QNode[] = [];
     const pieces: number[] = [];
-    for (let a = 0; a < n; a += size) {
-      const b = Math.min(n, a + size);
+    for (const [a, b] of parts) {
       const piece = addTensor(out, a, b, '#');
       pieces.push(piece);
-      const onnx = [...node.onnx, `part ${pieces.length} of ${parts}`];
+      const onnx = [...node.onnx, `part ${pieces.length} of ${parts.length}`];
       emitted.push(
         node.kind === 'mul'
           ? { ...node, onnx, ia: node.ia.slice(a, b), ib: node.ib.slice(a, b), output: piece }
@@ -185,6 +181,14 @@ export function splitLayers(graph: QuantGraph, costs: readonly number[], target:
     replaced.set(i, emitted);
     split.push({ node: i, parts: pieces.length });
   }
+}
+
+/** Equal ranges [a, b) of n output rows, as many as keep a part's cost near `target` (at most n). */
+function partRanges(n: number, cost: number, target: number): [number, number][] {
+  const size = Math.ceil(n / Math.min(n, Math.ceil(cost / target)));
+  const out: [number, number][] = [];
+  for (let a = 0; a < n; a += size) out.push([a, Math.min(n, a + size)]);
+  return out;
 }
 
 /** A new tensor of the given elements of `like`. */

@@ -113,67 +113,50 @@ describe('ChainSubtensor writes', () => {
   it('zkinfer subnet serve/register --network: sign with the given key, submit, and report the chain in one line', async () => {
     standIn.answer = { events: eventsOf(apis) };
     const url = standIn.server.url;
-    const served = await zkinferInProcess(
-      'subnet',
-      'serve',
-      key.ss58,
-      'http://203.0.113.9:8091',
-      '--network',
-      url,
-      '--netuid',
-      '23',
-      '--key',
-      '//ZkinferChainWriter',
-    );
+    const serve = (keyUri: string) =>
+      zkinferInProcess(
+        'subnet',
+        'serve',
+        key.ss58,
+        'http://203.0.113.9:8091',
+        '--network',
+        url,
+        '--netuid',
+        '23',
+        '--key',
+        keyUri,
+      );
+    const served = await serve('//ZkinferChainWriter');
     expect(served.code, served.stderr).toBe(0);
     expect(served.stdout.trim()).toBe(`${key.ss58} serves http://203.0.113.9:8091 on subnet 23`);
     const ext = apis.registry.createType('Extrinsic', hexToU8a(standIn.submitted.at(-1)!));
     expect(ext.signer.toString()).toBe(key.ss58);
     expect(ext.method.toJSON()).toMatchObject({ args: { netuid: 23, port: 8091 } });
     // the key must be the hotkey's
-    const other = await zkinferInProcess(
-      'subnet',
-      'serve',
-      key.ss58,
-      'http://203.0.113.9:8091',
-      '--network',
-      url,
-      '--netuid',
-      '23',
-      '--key',
-      '//Someone',
-    );
+    const other = await serve('//Someone');
     expect(other.code).not.toBe(0);
     expect(other.stderr).toMatch(/--key is the key of \S+, not of /);
     // burned_register, signed by the coldkey; the chain's refusal is named
     standIn.answer = { events: eventsOf(apis, 'TooManyRegistrationsThisBlock') };
-    const refused = await zkinferInProcess(
-      'subnet',
-      'register',
-      key.ss58,
-      '--network',
-      url,
-      '--netuid',
-      '23',
-      '--coldkey',
-      '//ZkinferColdkey',
-    );
+    const register = () =>
+      zkinferInProcess(
+        'subnet',
+        'register',
+        key.ss58,
+        '--network',
+        url,
+        '--netuid',
+        '23',
+        '--coldkey',
+        '//ZkinferColdkey',
+      );
+    const refused = await register();
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/TooManyRegistrationsThisBlock/);
     const reg = apis.registry.createType('Extrinsic', hexToU8a(standIn.submitted.at(-1)!));
     expect(reg.signer.toString()).toBe((await hotkeyFromUri('//ZkinferColdkey')).ss58);
     standIn.answer = { events: eventsOf(apis) };
-    const registered = await zkinferInProcess(
-      'subnet',
-      'register',
-      key.ss58,
-      '--network',
-      url,
-      '--netuid',
-      '23',
-      '--coldkey',
-      '//ZkinferColdkey',
-    );
+    const registered = await register();
     expect(registered.code, registered.stderr).toBe(0);
     expect(registered.stdout.trim()).toBe(`${key.ss58} is registered on subnet 23`);
     // a missing key, or both a state file and a network, are one line each
