@@ -1,5 +1,6 @@
 import { WsProvider } from '@polkadot/rpc-provider';
 import { SubtensorError } from '../subtensorClient.ts';
+import { poolRefusal } from './customErrors.ts';
 
 /** JSON-RPC to a subtensor node. */
 export interface ChainRpc {
@@ -122,7 +123,7 @@ export async function connectRpc(
             'author_submitAndWatchExtrinsic',
             [extrinsic],
             (error, status: TxStatus) => {
-              if (error) return finish(new SubtensorError('InvalidTransaction', (error as Error).message));
+              if (error) return finish(poolRefusal((error as Error).message));
               if (typeof status === 'object' && status !== null) {
                 const inBlock = status['inBlock'] ?? status['finalized'];
                 if (typeof inBlock === 'string') return finish(null, inBlock);
@@ -141,7 +142,7 @@ export async function connectRpc(
                 provider.unsubscribe('author_extrinsicUpdate', 'author_unwatchExtrinsic', id).catch(() => {});
             },
             // the node refused it outright (bad signature, stale nonce, a subtensor check)
-            (e: Error) => finish(new SubtensorError('InvalidTransaction', e.message)),
+            (e: Error) => finish(poolRefusal(e.message)),
           );
       });
     },

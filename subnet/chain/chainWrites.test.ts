@@ -85,6 +85,13 @@ describe('ChainSubtensor writes', () => {
       };
       const e = await failure(chain.serveAxon(key.ss58, 'http://203.0.113.7:8091'));
       expect(e.message).toMatch(/^InvalidTransaction: .*Invalid Transaction/);
+      // a subtensor custom refusal is named (code 12 is ServingRateLimitExceeded)
+      standIn.answer = { refuse: { code: 1010, message: 'Invalid Transaction', data: 'Custom error: 12' } };
+      const custom = await failure(chain.serveAxon(key.ss58, 'http://203.0.113.7:8091'));
+      expect(custom).toMatchObject({ chainError: 'ServingRateLimitExceeded' });
+      expect(custom.message).toMatch(
+        /^ServingRateLimitExceeded: the transaction pool refused it \(.*Custom error: 12/,
+      );
     } finally {
       await chain.close();
     }
