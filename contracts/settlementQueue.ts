@@ -4,7 +4,8 @@ import { ZkinferError } from '../protocol/errors.ts';
 import { type AvsClient, AvsError, type AvsTask } from './avsClient.ts';
 import { TASK_STATUS } from './settlementMath.ts';
 
-export interface SlicedProof {
+/** A Groth16 proof and the public signals it proves. */
+export interface ProofWithSignals {
   readonly proof: Groth16Proof;
   readonly publicSignals: readonly string[];
 }
@@ -13,7 +14,7 @@ export interface SlicedProof {
 export type ProvenSettlement = {
   readonly taskId: number;
   readonly task: AvsTask;
-} & (SlicedProof | { readonly slices: readonly SlicedProof[] });
+} & (ProofWithSignals | { readonly slices: readonly ProofWithSignals[] });
 
 export type SettlementStatus = 'pending' | 'settled' | 'failed';
 
