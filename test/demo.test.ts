@@ -27,7 +27,7 @@ describe('the main job: a shortened local subnet demo, end to end', () => {
     expect(await readFile(join(dir, 'demo-report.md'), 'utf8')).toMatch(/INSECURE development Powers of Tau/);
 
     const audit = await zkinfer('audit', 'run', dir);
-    expect(audit.code).toBe(0);
+    expect(audit.code, audit.stdout + audit.stderr).toBe(0);
     const proofs = (await readdir(join(dir, 'proofs'))).sort();
     const victim = join(dir, 'proofs', proofs[0]!);
     const doc = JSON.parse(await readFile(victim, 'utf8')) as { publicSignals: string[] };

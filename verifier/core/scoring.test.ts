@@ -25,6 +25,25 @@ describe('scoring', () => {
     expect(l.get('c')!).toBeLessThan(1);
   });
 
+  it('weights do not depend on the order the miners are listed in, to the last bit (a replay lists them in another)', () => {
+    // 0.1 + 0.2 + 0.3 and 0.3 + 0.2 + 0.1 differ in the last bit
+    const miners = [0.1, 0.2, 0.3].map((score, i) => ({ ...freshScore(`m${i}`), score }));
+    const forward = weightsFromScores(miners);
+    const backward = weightsFromScores([...miners].reverse());
+    for (const m of miners) expect(backward.get(m.hotkey)).toBe(forward.get(m.hotkey));
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 12 }),
+        (scores) => {
+          const ms = scores.map((score, i) => ({ ...freshScore(`h${i}`), score }));
+          const a = weightsFromScores(ms);
+          const b = weightsFromScores([...ms].reverse());
+          for (const m of ms) expect(b.get(m.hotkey)).toBe(a.get(m.hotkey));
+        },
+      ),
+    );
+  });
+
   it('an invalid proof zeroes the score and cools the miner down; transport failures only decay it', () => {
     let s: MinerScore = { ...freshScore('m'), score: 0.8 };
     s = updateScore(s, { kind: 'transport', reason: 'timeout' }, 0, 1);

@@ -111,6 +111,10 @@ export function applyRound(
 
 /** Normalised weights (sum 1), in the order given. */
 export function weightsFromScores(scores: readonly MinerScore[]): Map<string, number> {
-  const total = scores.reduce((s, m) => s + m.score, 0);
+  // summed in hotkey order: floating-point addition is not associative, and a replay must get the
+  // very same weights whatever order it lists the miners in
+  const total = [...scores]
+    .sort((a, b) => (a.hotkey < b.hotkey ? -1 : a.hotkey > b.hotkey ? 1 : 0))
+    .reduce((s, m) => s + m.score, 0);
   return new Map(scores.map((m) => [m.hotkey, total > 0 ? m.score / total : 0]));
 }
