@@ -455,8 +455,9 @@ export class Validator {
     if (limit < 1) {
       if (uids.length * limit <= 1) {
         const floor = 1e-5 * Math.max(...shares);
+        const weighted = new Set(uids);
         for (const n of mg.neurons)
-          if (!uids.includes(n.uid) && n.hotkey !== this.hotkey.ss58) {
+          if (!weighted.has(n.uid) && n.hotkey !== this.hotkey.ss58) {
             uids.push(n.uid);
             shares.push(floor);
           }

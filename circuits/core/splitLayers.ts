@@ -71,8 +71,7 @@ export function splitLayers(graph: QuantGraph, costs: readonly number[], target:
   const outputs = new Set(graph.outputs.map((o) => o.tensor));
   /** Read by exactly one node and not a model output: a run may pass through it. */
   const private_ = (t: number) => uses.get(t) === 1 && !outputs.has(t);
-  const dropped = new Set<number>();
-  /** Nodes already part of a split run (or fused into one). */
+  /** Nodes taken into a split run (or fused into one): emitted, in parts, where the run's last node stood. */
   const claimed = new Set<number>();
   const replaced = new Map<number, QNode[]>();
   const split: { node: number; parts: number }[] = [];
@@ -147,16 +146,13 @@ export function splitLayers(graph: QuantGraph, costs: readonly number[], target:
       pieces.push(input);
     }
     emitted.push(concat(lastNode, pieces, tensors));
-    // the whole run is emitted where its last node stood; its other nodes and the fused linear go
-    for (const k of run.slice(0, -1)) dropped.add(k);
-    if (source) dropped.add(p!);
     for (const k of run) claimed.add(k);
     if (source) claimed.add(p!);
     replaced.set(run[run.length - 1]!, emitted);
     split.push({ node: i, parts: pieces.length });
   });
   if (split.length === 0) return { graph, split };
-  const nodes = graph.nodes.flatMap((node, i) => (dropped.has(i) ? [] : (replaced.get(i) ?? [node])));
+  const nodes = graph.nodes.flatMap((node, i) => replaced.get(i) ?? (claimed.has(i) ? [] : [node]));
   return { graph: { ...graph, tensors, nodes }, split };
 
   /** A product or division: parts keep its index maps, restricted to their rows. */
