@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { G1, G2, type GroupLayout } from '../../prover/engine/bucketMsm.ts';
-import { bytesLE, invMod, powMod, rootOfUnity } from '../../prover/engine/frMath.ts';
-import { type FixedBase, fixedBase, generatorTimes } from '../../prover/engine/generatorTimes.ts';
+import { bytesLE } from '../../prover/engine/frMath.ts';
+import { fixedBase } from '../../prover/engine/generatorTimes.ts';
 import { CurveHeap } from '../../prover/engine/wasmCurve.ts';
 import { FIELD_MODULUS as R } from '../core/field.ts';
-import { generatorBytes, mod, Q } from './bn254.ts';
+import { Writer, writePoints } from './binWriter.ts';
+import { generatorBytes, Q } from './bn254.ts';
+import { lagrangeLevel, powers } from './tauScalars.ts';
 
 /**
  * A prepared Powers of Tau file computed from known secrets τ, α, β — the file snarkjs's
@@ -27,9 +29,6 @@ export interface PtauSecrets {
   readonly beta: bigint;
 }
 
-/** Scalars converted per batch (bounds the BigInt arrays kept at once). */
-const BATCH = 1 << 14;
-
 export function randomSecrets(): PtauSecrets {
   const f = () => {
     for (;;) {
@@ -40,108 +39,10 @@ export function randomSecrets(): PtauSecrets {
   return { tau: f(), alpha: f(), beta: f() };
 }
 
-/** Packs field elements as 32-byte little-endian integers. */
-function pack(values: readonly bigint[]): Uint8Array {
-  const out = new Uint8Array(values.length * 32);
-  for (let i = 0; i < values.length; i++) {
-    const be = Buffer.from(values[i]!.toString(16).padStart(64, '0'), 'hex');
-    for (let b = 0; b < 32; b++) out[i * 32 + b] = be[31 - b]!;
-  }
-  return out;
-}
-
-/** 1/x for every x (Montgomery's trick: one inversion); no x may be 0. */
-function batchInverse(xs: readonly bigint[]): bigint[] {
-  const prefix = new Array<bigint>(xs.length);
-  let acc = 1n;
-  for (let i = 0; i < xs.length; i++) {
-    prefix[i] = acc;
-    acc = (acc * xs[i]!) % R;
-  }
-  let inv = invMod(acc);
-  const out = new Array<bigint>(xs.length);
-  for (let i = xs.length - 1; i >= 0; i--) {
-    out[i] = (inv * prefix[i]!) % R;
-    inv = (inv * xs[i]!) % R;
-  }
-  return out;
-}
-
-/** x^0, x^1, … x^(count−1), times `factor`, for indices [from, to). */
-function powers(x: bigint, factor: bigint, from: number, to: number): bigint[] {
-  const out = new Array<bigint>(to - from);
-  let v = (factor * powMod(x, BigInt(from))) % R;
-  for (let i = 0; i < out.length; i++) {
-    out[i] = v;
-    v = (v * x) % R;
-  }
-  return out;
-}
-
-/**
- * The inverse DFT of (τ^0, …, τ^(m−1), 0, …) over the 2^k-th roots of unity (m = 2^k, or 2^k − 1
- * for the extra level of section 12 whose last power the file does not hold), entries [from, to):
- * out_j = (1/N) Σ_{i<m} (ω^−j τ)^i = ((ω^−j τ)^m − 1) / (N (ω^−j τ − 1)).
- */
-function lagrangeLevel(tau: bigint, k: number, truncated: boolean, from: number, to: number): bigint[] {
-  const N = 1n << BigInt(k);
-  const omega = rootOfUnity(k);
-  const omegaInv = invMod(omega);
-  const m = truncated ? N - 1n : N;
-  const tauM = powMod(tau, m);
-  const x: bigint[] = powers(omegaInv, tau, from, to); // ω^−j τ
-  const den = batchInverse(x.map((v) => mod(N * (v - 1n), R)));
-  // (ω^−j τ)^m = ω^(−jm) τ^m: ω^−jN = 1, and ω^(−j(N−1)) = ω^j
-  const twist = truncated ? powers(omega, 1n, from, to) : undefined;
-  return x.map((_, i) => {
-    const xm = twist ? (twist[i]! * tauM) % R : tauM;
-    return mod((xm - 1n) * den[i]!, R);
-  });
-}
-
 interface Section {
   readonly id: number;
   readonly bytes: number;
   write(w: Writer): Promise<void>;
-}
-
-class Writer {
-  private pos = 0;
-  constructor(private readonly fh: FileHandle) {}
-  async bytes(b: Uint8Array): Promise<void> {
-    let off = 0;
-    while (off < b.length) {
-      const { bytesWritten } = await this.fh.write(b, off, b.length - off, this.pos);
-      off += bytesWritten;
-      this.pos += bytesWritten;
-    }
-  }
-  async u32(v: number): Promise<void> {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v);
-    await this.bytes(b);
-  }
-  async u64(v: number): Promise<void> {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt(v));
-    await this.bytes(b);
-  }
-}
-
-/** Writes s·P for the scalars that `scalarsOf(from, to)` yields, in batches. */
-async function points(
-  w: Writer,
-  heap: CurveHeap,
-  table: FixedBase,
-  count: number,
-  scalarsOf: (from: number, to: number) => bigint[],
-): Promise<void> {
-  for (let from = 0; from < count; from += BATCH) {
-    const to = Math.min(count, from + BATCH);
-    const chunks: Uint8Array[] = [];
-    generatorTimes(heap, table, pack(scalarsOf(from, to)), to - from, (p) => chunks.push(p));
-    for (const c of chunks) await w.bytes(c);
-  }
 }
 
 /**
@@ -169,7 +70,7 @@ export async function writePreparedPtau(
   ): Section => ({
     id,
     bytes: count * group.affine,
-    write: (w) => points(w, heap, pointsOf(group), count, scalars),
+    write: (w) => writePoints(w, heap, pointsOf(group), count, scalars),
   });
   /** Sections 12–15: the Lagrange levels k = 0..top, each scaled by `factor`. */
   const lagrange = (id: number, group: GroupLayout, top: number, factor: bigint): Section => ({
@@ -178,7 +79,7 @@ export async function writePreparedPtau(
     write: async (w) => {
       for (let k = 0; k <= top; k++) {
         const truncated = k === power + 1;
-        await points(w, heap, pointsOf(group), 2 ** k, (f, t) =>
+        await writePoints(w, heap, pointsOf(group), 2 ** k, (f, t) =>
           lagrangeLevel(tau, k, truncated, f, t).map((v) => (v * factor) % R),
         );
       }
