@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { InvalidInputError } from '../../protocol/errors.ts';
 import { sha256File } from '../hashing.ts';
+import { writeDevSecrets } from './devSecrets.ts';
 import { randomSecrets, writePreparedPtau } from './ptauWriter.ts';
 
 /** Written beside a dev ptau as `<file>.json`: setup reads it to mark derived keys INSECURE. */
@@ -19,7 +20,8 @@ export const DEV_PTAU_WARNING =
 /**
  * Makes a development Powers of Tau, prepared for phase 2, from fresh random τ, α, β computed
  * directly (ptauWriter.ts): the file snarkjs's ceremony steps would produce for those secrets,
- * in 33 s at 2^16 on 2 cores (scripts/bench/reports/ptau-dev.md) instead of half an hour.
+ * in 33 s at 2^16 on 2 cores (scripts/bench/reports/ptau-dev.md) instead of half an hour. The
+ * secrets stay beside it (devSecrets.ts) for setup's direct zkey.
  */
 export async function makeDevPtau(
   power: number,
@@ -30,12 +32,15 @@ export async function makeDevPtau(
     throw new InvalidInputError(`--power must be an integer from 1 to 20, got ${power}`, 'INVALID_OPTION');
   }
   onProgress(`computing a prepared 2^${power} ptau from random secrets`);
-  await writePreparedPtau(power, out, randomSecrets(), (m) => onProgress(m));
+  const secrets = randomSecrets();
+  await writePreparedPtau(power, out, secrets, (m) => onProgress(m));
+  const sha256 = await sha256File(out);
+  await writeDevSecrets(out, sha256, secrets);
   const record: DevPtauRecord = {
     kind: 'zkinfer-dev-ptau',
     insecure: true,
     power,
-    sha256: await sha256File(out),
+    sha256,
     warning: DEV_PTAU_WARNING,
     createdAt: new Date().toISOString(),
   };

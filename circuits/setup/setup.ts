@@ -9,6 +9,8 @@ import { canonicalJson } from '../canonicalJson.ts';
 import { sha256File, sha256Hex } from '../hashing.ts';
 import { type Manifest, type SetupRecord, writeManifest } from '../manifest.ts';
 import type { DevPtauRecord } from './devPtau.ts';
+import { readDevSecrets } from './devSecrets.ts';
+import { writeInitialZkey } from './initialZkey.ts';
 import { readPtauInfo, requiredPower } from './ptauInfo.ts';
 
 /** modelId = sha256 of the canonical verification key: the key commits to the weights. */
@@ -35,7 +37,9 @@ export interface SetupResult {
 
 /**
  * Groth16 circuit-specific setup with one random contribution: writes circuit.zkey and
- * verification_key.json and records hashes (and whether the ptau is an insecure dev one).
+ * verification_key.json and records hashes (and whether the ptau is an insecure dev one). With a
+ * dev ptau whose secrets are kept (devSecrets.ts) the initial zkey is computed from them, the file
+ * snarkjs's `zkey new` would write, in seconds; the contribution is always snarkjs's.
  */
 export async function setupArtifacts(
   dir: string,
@@ -66,7 +70,13 @@ export async function setupArtifacts(
     onProgress(
       `groth16 setup against ${basename(ptauPath)} (2^${info.power}${dev ? ', INSECURE dev ptau' : ''})`,
     );
-    await snarkjs.zKey.newZKey(r1cs, ptauPath, initial);
+    const secrets = dev ? await readDevSecrets(ptauPath, ptauSha) : undefined;
+    if (secrets) {
+      onProgress("computing the initial zkey from the dev ptau's secrets");
+      await writeInitialZkey(r1cs, ptauPath, secrets, initial, onProgress);
+    } else {
+      await snarkjs.zKey.newZKey(r1cs, ptauPath, initial);
+    }
     onProgress('contributing random entropy');
     contributionHash = await snarkjs.zKey.contribute(
       initial,
