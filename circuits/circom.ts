@@ -28,7 +28,7 @@ export interface CircomRunOptions {
  */
 export async function runCircom(
   options: CircomRunOptions,
-): Promise<{ stdout: string; seconds: number; warnings: string[] }> {
+): Promise<{ stdout: string; seconds: number; warnings: string[]; peakMiB?: number }> {
   const cli = require.resolve('circom2/cli.js');
   const args = [
     cli,
@@ -47,6 +47,11 @@ export async function runCircom(
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let peak = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, highWaterMiB(child.pid));
+    }, 250);
+    const peakMiB = () => (peak > 0 ? { peakMiB: peak } : {});
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -59,11 +64,12 @@ export async function runCircom(
       reject(new ZkinferError('CIRCOM_FAILED', `could not start circom: ${cause.message}`, { cause })),
     );
     child.on('close', (code) => {
+      clearInterval(sampler);
       const seconds = (performance.now() - started) / 1000;
       // circom2 reports some errors on stdout and may exit 0 after printing them
       const failed = code !== 0 || /error\[|previous errors were found/i.test(stdout + stderr);
       if (failed && onlyWatCleanupFailed(options, stdout, stderr)) {
-        resolve({ stdout, seconds, warnings: inspectionWarnings(stdout + stderr) });
+        resolve({ stdout, seconds, warnings: inspectionWarnings(stdout + stderr), ...peakMiB() });
       } else if (failed) {
         const text = stripAnsi(stderr + stdout).trim();
         const firstError = text.split('\n').find((l) => /error/i.test(l)) ?? `exit code ${code}`;
@@ -71,10 +77,21 @@ export async function runCircom(
           new ZkinferError('CIRCOM_FAILED', `circom failed: ${firstError}`, { details: text.slice(0, 4000) }),
         );
       } else {
-        resolve({ stdout, seconds, warnings: inspectionWarnings(stdout + stderr) });
+        resolve({ stdout, seconds, warnings: inspectionWarnings(stdout + stderr), ...peakMiB() });
       }
     });
   });
+}
+
+/** A process's peak resident memory so far (Linux's VmHWM), in MiB; 0 where /proc cannot tell. */
+function highWaterMiB(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function inspectionWarnings(text: string): string[] {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { availableParallelism, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidInputError, ZkinferError } from '../protocol/errors.ts';
@@ -13,6 +14,7 @@ import { DEFAULT_QUANTIZE, quantize } from './core/quantize.ts';
 import { sliceGraph } from './core/slicePlan.ts';
 import { planSlicesSplitting } from './core/splitLayers.ts';
 import { sha256File, sha256Hex } from './hashing.ts';
+import { mapInParallel } from './inParallel.ts';
 import { ARTIFACT_FILES, MANIFEST_FORMAT, type Manifest, readManifest, writeManifest } from './manifest.ts';
 import { parseOnnx } from './onnx/parseOnnx.ts';
 import { quantGraphToJson } from './qgraphJson.ts';
@@ -40,6 +42,8 @@ export interface CompileOptions {
    * chained by hashes of the tensors between them (default SLICE_DEFAULT_MAX).
    */
   readonly maxConstraints?: number;
+  /** Slices compiled at once, each one circom process (default: one per core, ~4 GiB each). */
+  readonly jobs?: number;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -194,7 +198,7 @@ async function writeCircuitDir(
   await writeFile(join(dir, ARTIFACT_FILES.qgraph), quantGraphToJson(qgraph));
 
   progress(`compiling with circom (expecting ${generated.expectedConstraints} constraints)`);
-  const { seconds, warnings } = await runCircom({
+  const { seconds, warnings, peakMiB } = await runCircom({
     cwd: join(dir, ARTIFACT_FILES.circuitDir),
     file: 'circuit.circom',
     outDir: '.',
@@ -269,12 +273,18 @@ async function writeCircuitDir(
       r1csSha256: await sha256File(join(dir, ARTIFACT_FILES.r1cs)),
       wasmSha256: await sha256File(join(dir, ARTIFACT_FILES.wasm)),
       compileSeconds: Math.round(seconds * 10) / 10,
+      ...(peakMiB ? { compilePeakMiB: peakMiB } : {}),
     },
     tools,
     createdAt: new Date().toISOString(),
   };
   await writeManifest(dir, manifest);
   return { dir, manifest, cached: false };
+}
+
+/** One circom per core, as far as memory allows ~4 GiB for each (a 2^18 slice peaks near 3). */
+function defaultJobs(): number {
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(totalmem() / 2 ** 32)));
 }
 
 /**
@@ -318,33 +328,32 @@ async function compileSliced(
     await rm(join(dir, stale), { recursive: true, force: true });
   await writeFile(join(dir, ARTIFACT_FILES.qgraph), quantGraphToJson(qgraph));
   const name = info.label.replace(/\.onnx$/i, '');
-  const results: CompileResult[] = [];
-  for (const [k, plan] of plans.entries()) {
-    progress(
-      `slice ${k + 1}/${plans.length}: layers ${plan.start}-${plan.end - 1}, ~${plan.constraints} constraints`,
-    );
+  const jobs = options.jobs ?? defaultJobs();
+  if (jobs > 1 && plans.length > 1) progress(`compiling up to ${jobs} slices at once`);
+  const results = await mapInParallel(plans, jobs, (plan, k) => {
+    const say = (m: string) => progress(`slice ${k + 1}/${plans.length}: ${m}`);
+    say(`layers ${plan.start}-${plan.end - 1}, ~${plan.constraints} constraints`);
     const last = k === plans.length - 1;
-    results.push(
-      await writeCircuitDir(
-        sliceGraph(qgraph, plan, k),
-        join(dir, `slice-${k}`),
-        info,
-        {
-          hashOutputs: last && !!options.hashOutputs,
-          ...(plan.output ? { packOutputs: { bits: plan.output.bits, min: plan.output.min } } : {}),
-          name: `${name}.slice${k}`,
-        },
-        options,
-        progress,
-      ),
+    return writeCircuitDir(
+      sliceGraph(qgraph, plan, k),
+      join(dir, `slice-${k}`),
+      info,
+      {
+        hashOutputs: last && !!options.hashOutputs,
+        ...(plan.output ? { packOutputs: { bits: plan.output.bits, min: plan.output.min } } : {}),
+        name: `${name}.slice${k}`,
+      },
+      options,
+      say,
     );
-  }
+  });
   const sliced: SlicedManifest = {
     format: SLICED_FORMAT,
     name,
     model: { file: info.label, sha256: info.sha256 },
     maxConstraints: max,
     totalConstraints: results.reduce((s, r) => s + r.manifest.circuit.constraints, 0),
+    wholeConstraints: whole.expectedConstraints,
     input: results[0]!.manifest.input,
     outputs: results[results.length - 1]!.manifest.outputs,
     slices: plans.map((plan, k) => ({

@@ -82,6 +82,8 @@ export interface Manifest {
     readonly r1csSha256: string;
     readonly wasmSha256: string;
     readonly compileSeconds: number;
+    /** circom's peak resident memory (Linux only): what compiling this circuit needs. */
+    readonly compilePeakMiB?: number;
   };
   readonly tools: Readonly<Record<string, string>>;
   readonly setup?: SetupRecord;

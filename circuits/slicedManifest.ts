@@ -20,6 +20,8 @@ export interface SlicedManifest {
   readonly model: { readonly file: string; readonly sha256: string };
   readonly maxConstraints: number;
   readonly totalConstraints: number;
+  /** The model as one circuit, as the constraint predictor counts it (not compiled). */
+  readonly wholeConstraints?: number;
   readonly input: Manifest['input'];
   readonly outputs: Manifest['outputs'];
   readonly slices: readonly {

@@ -8,6 +8,7 @@
  * circuit, whose 2^18 setup takes long.)
  */
 import { existsSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { loadQuantGraph, openArtifacts } from '../../circuits/artifacts.ts';
 import { compileModel } from '../../circuits/compile.ts';
@@ -27,6 +28,8 @@ const requests = Number(process.argv[4] ?? 3);
 const withWhole = (process.argv[5] ?? 'yes') !== 'no';
 const onnx = join(ROOT, 'test', 'fixtures', 'models', `${name}.onnx`);
 const mib = () => Math.round(process.memoryUsage().rss / 2 ** 20);
+/** This process's peak resident memory so far (pool workers are threads in it). */
+const peakMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 const log = (m: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
 
 // 1. compile in slices, set up each with a dev ptau as large as its largest slice needs
@@ -36,26 +39,45 @@ const compileOptions = { onProgress: log, ...(calibration ? { calibration } : {}
 const compiled = await compileModel(onnx, { outDir: dir, maxConstraints: max, ...compileOptions });
 if (!compiled.sliced) throw new Error(`${name} fits ${max} constraints: nothing to slice`);
 let m = await openSliced(dir);
-for (const a of m.slices) {
+const setupSeconds = new Map<number, number>();
+for (const [k, a] of m.slices.entries()) {
   if (a.manifest.setup && existsSync(a.paths.zkey)) continue;
   const power = requiredPower(a.manifest.circuit.constraints, a.manifest.circuit.publicInputs);
+  const ptau = await benchPtau(power);
   log(`setting up ${a.dir} (${a.manifest.circuit.constraints} constraints, ptau 2^${power})`);
-  await setupArtifacts(a.dir, await benchPtau(power), log);
+  const t = performance.now();
+  await setupArtifacts(a.dir, ptau, log);
+  setupSeconds.set(k, (performance.now() - t) / 1000);
 }
 m = await openSliced(dir);
+const peakAfterSetupMiB = peakMiB();
 const x = Array.from({ length: m.manifest.input.size }, (_, j) => ((j * 7) % 17) / 16);
 
 // 2. each slice alone (one thread), and one request end to end with the CLI's prover, verified
-const perSlice: { slice: string; constraints: number; proveMs: number; rssMiB: number }[] = [];
+interface SliceRow {
+  slice: string;
+  constraints: number;
+  compileSeconds: number;
+  circomPeakMiB?: number;
+  setupSeconds?: number;
+  proveMs: number;
+  rssMiB: number;
+}
+const perSlice: SliceRow[] = [];
 const bundle = await proveSliced(m, x, 1n);
-bundle.slices.forEach((b, k) =>
+bundle.slices.forEach((b, k) => {
+  const c = m.slices[k]!.manifest.circuit;
+  const setupS = setupSeconds.get(k);
   perSlice.push({
     slice: m.manifest.slices[k]!.dir,
-    constraints: m.slices[k]!.manifest.circuit.constraints,
+    constraints: c.constraints,
+    compileSeconds: c.compileSeconds,
+    ...(c.compilePeakMiB ? { circomPeakMiB: c.compilePeakMiB } : {}),
+    ...(setupS === undefined ? {} : { setupSeconds: Math.round(setupS * 10) / 10 }),
     proveMs: b.timings.witnessMs + b.timings.proveMs,
     rssMiB: mib(),
-  }),
-);
+  });
+});
 const verified = await verifySliced(m, bundle, { input: x, binding: 1n });
 if (!verified.ok) throw new Error(`the sliced proof does not verify: ${verified.detail}`);
 
@@ -91,6 +113,7 @@ for (const workers of [1, 2]) {
     await pool.close();
   }
 }
+const peakAtEndMiB = peakMiB();
 const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)]!;
 const ratio = median(latency[2]!) / median(latency[1]!);
 
@@ -114,29 +137,35 @@ if (withWhole)
     log(`the whole model as one circuit: ${(e as Error).message}`);
   }
 
+const total = m.manifest.totalConstraints;
+const circomPeak = Math.max(0, ...perSlice.map((p) => p.circomPeakMiB ?? 0));
+const cell = (v: number | undefined, unit: string) => (v === undefined ? 'cached' : `${v} ${unit}`);
 const md = [
   `# Sliced proving — ${name}`,
   '',
-  `Measured ${new Date().toISOString()} on ${machine()}; budget ${max} constraints per slice.`,
+  `Measured ${new Date().toISOString()} on ${machine()}; budget ${max} constraints per slice; ${perSlice.length} slices, **${total.toLocaleString('en-US')} constraints in all** (2^${Math.log2(total).toFixed(2)}).`,
   '',
-  '| slice | constraints | prove (witness + proof, one thread) | process RSS after (MiB) |',
-  '|---|---:|---:|---:|',
+  '| slice | constraints | circom compile | circom peak memory | setup (dev ptau) | prove (witness + proof, one thread) | process RSS after (MiB) |',
+  '|---|---:|---:|---:|---:|---:|---:|',
   ...perSlice.map(
-    (s) => `| ${s.slice} | ${s.constraints.toLocaleString('en-US')} | ${s.proveMs} ms | ${s.rssMiB} |`,
+    (s) =>
+      `| ${s.slice} | ${s.constraints.toLocaleString('en-US')} | ${s.compileSeconds} s | ${s.circomPeakMiB ?? '?'} MiB | ${cell(s.setupSeconds, 's')} | ${s.proveMs} ms | ${s.rssMiB} |`,
   ),
   '',
   `One request (all ${perSlice.length} slices, warm pool), median of ${requests}: **${Math.round(median(latency[1]!))} ms with 1 worker, ${Math.round(median(latency[2]!))} ms with 2** (ratio ${ratio.toFixed(2)}; slices of one request prove in parallel, so the ratio is bounded below by the largest slice's share of the work).`,
+  '',
+  `Memory: circom peaks at ${circomPeak} MiB for the largest slice (one process per slice compiled at once); this process (setup, then the pool's worker threads) peaked at ${peakAfterSetupMiB} MiB through setup and ${peakAtEndMiB} MiB by the end, against ${Math.round(totalmem() / 2 ** 20)} MiB on this machine.`,
   '',
   whole
     ? `The same model as one circuit: ${whole.constraints.toLocaleString('en-US')} constraints, proved in ${whole.proveMs} ms (one thread), against ${perSlice.reduce((s, p) => s + p.proveMs, 0)} ms for its slices one after another.`
     : withWhole
       ? 'The same model as one circuit could not be proved here (see the log).'
-      : 'The same model as one circuit was not run (whole=no).',
+      : `The same model as one circuit was not run (whole=no)${m.manifest.wholeConstraints ? `: it would be ${m.manifest.wholeConstraints.toLocaleString('en-US')} constraints (predicted), needing a 2^${requiredPower(m.manifest.wholeConstraints, m.manifest.outputs.length + 2)} ptau` : ''}.`,
   '',
 ].join('\n');
 console.log(md);
 console.error(
-  `report: ${await writeReport(name === 'gru-digits' && max === 8000 ? `sliced-${name}` : `sliced-${name}-${max}`, md, { machine: machine(), max, perSlice, latency, whole })}`,
+  `report: ${await writeReport(name === 'gru-digits' && max === 8000 ? `sliced-${name}` : `sliced-${name}-${max}`, md, { machine: machine(), max, total, perSlice, latency, peakAfterSetupMiB, peakAtEndMiB, whole })}`,
 );
 const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
 await g.curve_bn128?.terminate();

@@ -79,6 +79,7 @@ export function registerCompileCommands(program: Command, io: Io, setExit: (code
       'cut a larger model into slices (one circuit each, chained by hashes of the tensors between them)',
       String(SLICE_DEFAULT_MAX),
     )
+    .option('--jobs <n>', 'slices compiled at once (default: one per core, as memory allows ~4 GiB each)')
     .action(async (model: string, opts: Record<string, string | boolean>, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const result = await compileModel(model, {
@@ -92,6 +93,7 @@ export function registerCompileCommands(program: Command, io: Io, setExit: (code
         ...(opts['calibration'] ? { calibration: await readCalibration(opts['calibration'] as string) } : {}),
         force: !!opts['force'],
         maxConstraints: parseIntOption('--max-constraints', opts['maxConstraints'] as string),
+        ...(opts['jobs'] ? { jobs: parseIntOption('--jobs', opts['jobs'] as string) } : {}),
         onProgress: progressPrinter(io, !g.json),
       });
       const m = result.manifest;
