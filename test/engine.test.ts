@@ -9,8 +9,9 @@ import { infer } from '../circuits/core/inference.ts';
 import { setupArtifacts } from '../circuits/setup/setup.ts';
 import { ZkinferError } from '../protocol/errors.ts';
 import { PreparedModel } from '../prover/engine/cachedProver.ts';
+import { type PartTask, proveCooperatively, runPart } from '../prover/engine/cooperative.ts';
 import { createEngine } from '../prover/engine/engines.ts';
-import { parseZkey } from '../prover/engine/zkeyFile.ts';
+import { parseZkey, wtnsValues } from '../prover/engine/zkeyFile.ts';
 import { loadWitnessCalculator, type WitnessCalculator } from '../prover/witnessCalculator.ts';
 import { DEV_PTAU, HASHED_MLP_DIR } from './helpers/fixtures.ts';
 import { setUpModel } from './helpers/provedModel.ts';
@@ -88,6 +89,33 @@ describe.each(CIRCUITS.map((c) => c.name))('native-cache engine on %s', (name) =
         },
       ),
       { numRuns: 6 },
+    );
+  }, 300_000);
+
+  it('a proof shared among workers (fronts, H in any ranges, finish) verifies, whoever runs each part', async () => {
+    const c = circuits.get(name)!;
+    const n = parseZkey(c.zkey).domainSize;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: n }), { maxLength: 4 }),
+        fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 8, maxLength: 8 }),
+        fc.bigInt({ min: 0n, max: 2n ** 250n }),
+        async (cuts, workerOf, binding) => {
+          const bounds = [0, ...cuts.sort((p, q) => p - q), n];
+          const ranges = bounds.slice(1).map((to, i) => [bounds[i]!, to] as [number, number]);
+          const wtns = await witnessFor(
+            c,
+            Array.from({ length: c.size }, (_, i) => ((i * 5) % 11) / 11),
+            binding,
+          );
+          let k = 0;
+          const run = async (t: PartTask) => runPart(c.models[workerOf[k++ % workerOf.length]!]!, t);
+          const proof = await proveCooperatively(run, wtnsValues(wtns, parseZkey(c.zkey).nVars), n, ranges);
+          const publicSignals = c.models[0]!.publicSignals(wtnsValues(wtns, parseZkey(c.zkey).nVars));
+          expect(await snarkjs.groth16.verify(c.vkey, publicSignals, proof)).toBe(true);
+        },
+      ),
+      { numRuns: 4 },
     );
   }, 300_000);
 

@@ -55,6 +55,19 @@ export interface Groth16Proof {
 
 export type KeyShape = Pick<Groth16Zkey, 'nVars' | 'nPublic' | 'domainSize' | 'power' | 'nCoefs'>;
 
+/** The QAP polynomials and the witness sums of a proof: the units a proof is shared in. */
+export type Poly = 'a' | 'b' | 'c';
+export type Msm = 'A' | 'B1' | 'B2' | 'C';
+export const POLYS: readonly Poly[] = ['a', 'b', 'c'];
+export const MSMS: readonly Msm[] = ['A', 'B1', 'B2', 'C'];
+/** Where each witness sum is kept in the heap. */
+const SUM_AT: Record<Msm, string> = { A: 'piA', B1: 'piB1', B2: 'piB2', C: 'piC' };
+
+export interface FrontResult {
+  readonly evals: Partial<Record<Poly, Uint8Array>>;
+  readonly sums: Partial<Record<Msm, Uint8Array>>;
+}
+
 export interface EngineProof {
   readonly proof: Groth16Proof;
   readonly publicSignals: string[];
@@ -189,44 +202,181 @@ export class PreparedModel {
 
   /** One proof from witness values (32-byte little-endian field elements, normal form). */
   prove(witness: Uint8Array): EngineProof {
+    const n = this.key.domainSize;
+    const t0 = performance.now();
+    this.loadWitness(witness);
+    const t1 = performance.now();
+    this.toCoset(POLYS);
+    this.joinH(0, n);
+    const t2 = performance.now();
+    const phases = this.pointSums(MSMS, witness);
+    const t6 = performance.now();
+    this.hSum(0, n);
+    const t7 = performance.now();
+    const proof = this.finish();
+    const t8 = performance.now();
+    return {
+      proof,
+      publicSignals: this.publicSignals(witness),
+      phases: {
+        abcMs: t1 - t0,
+        fftMs: t2 - t1,
+        learnMs: phases.learnMs,
+        msmAMs: phases.A,
+        msmB1Ms: phases.B1,
+        msmB2Ms: phases.B2,
+        msmCMs: phases.C,
+        msmHMs: t7 - t6,
+        finishMs: t8 - t7,
+      },
+    };
+  }
+
+  /**
+   * The first part of a proof shared among workers (cooperative.ts): the coset evaluations of the
+   * chosen QAP polynomials (Montgomery form, n × 32 bytes each) and the chosen witness sums
+   * (Jacobian points). Deterministic: no randomness enters before `finishParts`.
+   */
+  frontPart(witness: Uint8Array, polys: readonly Poly[], msms: readonly Msm[]): FrontResult {
+    const { heap, p } = this;
+    const n = this.key.domainSize;
+    this.loadWitness(witness);
+    this.toCoset(polys);
+    this.pointSums(msms, witness);
+    const evals: Partial<Record<Poly, Uint8Array>> = {};
+    for (const x of polys) evals[x] = heap.read(p[x]!, n * 32);
+    const sums: Partial<Record<Msm, Uint8Array>> = {};
+    for (const m of msms) sums[m] = heap.read(p[SUM_AT[m]]!, m === 'B2' ? G2.jacobian : G1.jacobian);
+    return { evals, sums };
+  }
+
+  /**
+   * Σ h_j·H_j over j in [from, to), from the three coset evaluations of that range (the h_j are
+   * pointwise: a_j·b_j − c_j): a Jacobian G1 point.
+   */
+  hPart(from: number, to: number, a: Uint8Array, b: Uint8Array, c: Uint8Array): Uint8Array {
+    const { heap, p } = this;
+    const n = this.key.domainSize;
+    if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= n))
+      throw new RangeError(`an H range must lie in [0, ${n}], got [${from}, ${to})`);
+    for (const [x, v] of [
+      ['a', a],
+      ['b', b],
+      ['c', c],
+    ] as const) {
+      if (v.length !== (to - from) * 32)
+        throw new RangeError(`${x}: ${v.length} bytes for ${to - from} values`);
+      heap.write(p[x]! + from * 32, v);
+    }
+    this.joinH(from, to);
+    this.hSum(from, to);
+    return heap.read(p['resH']!, G1.jacobian);
+  }
+
+  /** The proof from every sum and the H parts (any number, any split), with fresh r and s. */
+  finishParts(sums: Readonly<Record<Msm, Uint8Array>>, hParts: readonly Uint8Array[]): Groth16Proof {
+    const { heap, p } = this;
+    const ex = heap.exports;
+    for (const m of MSMS) heap.write(p[SUM_AT[m]]!, sums[m]);
+    ex['g1m_zero']!(p['resH']!);
+    for (const h of hParts) {
+      heap.write(p['tmp1']!, h);
+      ex['g1m_add']!(p['resH']!, p['tmp1']!, p['resH']!);
+    }
+    return this.finish();
+  }
+
+  publicSignals(witness: Uint8Array): string[] {
+    const out: string[] = [];
+    for (let i = 1; i <= this.key.nPublic; i++)
+      out.push(readLE(witness.subarray(i * 32, i * 32 + 32)).toString());
+    return out;
+  }
+
+  /** Witness into the heap, and the A/B/C evaluations of the constraints on the domain. */
+  private loadWitness(witness: Uint8Array): void {
+    const { heap, key, p } = this;
+    heap.write(p['w']!, witness);
+    heap.exports['qap_buildABC']!(
+      p['coefs']!,
+      key.nCoefs,
+      p['w']!,
+      p['a']!,
+      p['b']!,
+      p['c']!,
+      0,
+      key.domainSize,
+      0,
+      key.nVars,
+    );
+  }
+
+  /** Domain evaluations → evaluations on the odd coset, in place. */
+  private toCoset(polys: readonly Poly[]): void {
     const { heap, key, p } = this;
     const ex = heap.exports;
-    const n = key.domainSize;
-    const t0 = performance.now();
-    heap.write(p['w']!, witness);
-    ex['qap_buildABC']!(p['coefs']!, key.nCoefs, p['w']!, p['a']!, p['b']!, p['c']!, 0, n, 0, key.nVars);
-    const t1 = performance.now();
-    for (const x of [p['a']!, p['b']!, p['c']!]) {
+    for (const x of polys.map((q) => p[q]!)) {
       ex['zk_frFft']!(x, key.power, p['twI']!); // n · coefficients
-      ex['zk_frBatchMul']!(x, p['shift']!, n, x); // coefficients of A(inc·X)
+      ex['zk_frBatchMul']!(x, p['shift']!, key.domainSize, x); // coefficients of A(inc·X)
       ex['zk_frFft']!(x, key.power, p['twF']!); // A on the coset
     }
-    ex['qap_joinABC']!(p['a']!, p['b']!, p['c']!, n, p['h']!);
-    ex['frm_batchFromMontgomery']!(p['h']!, n, p['h']!);
-    const t2 = performance.now();
+  }
 
+  /** h_j = a_j·b_j − c_j for j in [from, to), in normal form (the H points absorb 1/Z). */
+  private joinH(from: number, to: number): void {
+    const { heap, p } = this;
+    const ex = heap.exports;
+    const at = (q: string) => p[q]! + from * 32;
+    ex['qap_joinABC']!(at('a'), at('b'), at('c'), to - from, at('h'));
+    ex['frm_batchFromMontgomery']!(at('h'), to - from, at('h'));
+  }
+
+  /** The chosen witness sums into piA, piB1, piB2, piC; milliseconds per sum. */
+  private pointSums(msms: readonly Msm[], witness: Uint8Array): Record<Msm, number> & { learnMs: number } {
+    const { heap, key, p } = this;
+    const t = this.tables;
+    const tl = performance.now();
     const w = signedScalars(witness, key.nVars);
     const wc = sliceScalars(w, key.nPublic + 1); // C covers the private signals only
-    const t = this.tables;
     if (!this.learned) {
       this.learned = true;
       for (const set of [t.B2, t.A, t.B1]) this.budgetLeft -= learnHot(heap, set, w, this.budgetLeft); // G2 gains most
       this.budgetLeft -= learnHot(heap, t.C, wc, this.budgetLeft);
     }
     const classes = bitClasses(w);
-    const t2b = performance.now();
-    msmSet(heap, t.A, w, p['piA']!, p['tmp1']!, this.maxEntries, classes);
-    const t3 = performance.now();
-    msmSet(heap, t.B1, w, p['piB1']!, p['tmp1']!, this.maxEntries, classes);
-    const t4 = performance.now();
-    msmSet(heap, t.B2, w, p['piB2']!, p['tmp3']!, this.maxEntries, classes);
-    const t5 = performance.now();
-    msmSet(heap, t.C, wc, p['piC']!, p['tmp1']!, this.maxEntries);
-    const t6 = performance.now();
-    const hs = signedScalars(heap.u8.subarray(p['h']!, p['h']! + n * 32), n);
-    bucketMsm(heap, t.H, hs, this.hIndex, t.H.c, p['resH']!, { maxEntries: this.maxEntries });
-    const t7 = performance.now();
+    const ms: Record<Msm, number> & { learnMs: number } = {
+      A: 0,
+      B1: 0,
+      B2: 0,
+      C: 0,
+      learnMs: performance.now() - tl,
+    };
+    for (const m of MSMS) {
+      if (!msms.includes(m)) continue;
+      const t0 = performance.now();
+      if (m === 'C') msmSet(heap, t.C, wc, p['piC']!, p['tmp1']!, this.maxEntries);
+      else msmSet(heap, t[m], w, p[SUM_AT[m]]!, p[m === 'B2' ? 'tmp3' : 'tmp1']!, this.maxEntries, classes);
+      ms[m] = performance.now() - t0;
+    }
+    return ms;
+  }
 
+  /** Σ h_j·H_j over [from, to) into resH. */
+  private hSum(from: number, to: number): void {
+    const { heap, p } = this;
+    const hs = signedScalars(heap.u8.subarray(p['h']! + from * 32, p['h']! + to * 32), to - from);
+    const which = this.hIndex.subarray(0, to - from);
+    const pos = from === 0 ? undefined : this.hIndex.subarray(from, to);
+    bucketMsm(heap, this.tables.H, hs, which, this.tables.H.c, p['resH']!, {
+      pos,
+      maxEntries: this.maxEntries,
+    });
+  }
+
+  /** pi_a, pi_b, pi_c from the sums in piA, piB1, piB2, piC and resH, with fresh r and s. */
+  private finish(): Groth16Proof {
+    const { heap, p } = this;
+    const ex = heap.exports;
     const r = randomScalar();
     const s = randomScalar();
     const times = (fn: string, point: number, k: bigint, out: number) => {
@@ -276,31 +426,12 @@ export class PreparedModel {
         ['1', '0'],
       ];
     };
-    const proof: Groth16Proof = {
+    return {
       pi_a: g1(p['piA']!),
       pi_b: g2(p['piB2']!),
       pi_c: g1(p['piC']!),
       protocol: 'groth16',
       curve: 'bn128',
-    };
-    const publicSignals: string[] = [];
-    for (let i = 1; i <= key.nPublic; i++)
-      publicSignals.push(readLE(witness.subarray(i * 32, i * 32 + 32)).toString());
-    const t8 = performance.now();
-    return {
-      proof,
-      publicSignals,
-      phases: {
-        abcMs: t1 - t0,
-        fftMs: t2 - t1,
-        learnMs: t2b - t2,
-        msmAMs: t3 - t2b,
-        msmB1Ms: t4 - t3,
-        msmB2Ms: t5 - t4,
-        msmCMs: t6 - t5,
-        msmHMs: t7 - t6,
-        finishMs: t8 - t7,
-      },
     };
   }
 }
