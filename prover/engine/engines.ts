@@ -37,6 +37,8 @@ export interface ProvingEngine {
   warm(zkeyPath: string, sampleWtns?: Uint8Array): Promise<void>;
   /** Bytes held by warm models. */
   memoryBytes(): number;
+  /** native-cache: the prepared model of a key (for proofs shared among workers). */
+  prepared?(zkeyPath: string): Promise<PreparedModel>;
 }
 
 export function parseEngineName(v: unknown, where = 'engine'): EngineName {
@@ -101,6 +103,10 @@ class NativeCacheEngine implements ProvingEngine {
   async prove(zkeyPath: string, wtns: Uint8Array): Promise<EngineResult> {
     const model = await this.models.get(zkeyPath);
     return model.proveWtns(wtns);
+  }
+
+  prepared(zkeyPath: string): Promise<PreparedModel> {
+    return this.models.get(zkeyPath);
   }
 
   async warm(zkeyPath: string, sampleWtns?: Uint8Array): Promise<void> {

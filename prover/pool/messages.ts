@@ -1,4 +1,5 @@
 import type { Groth16Proof } from 'snarkjs';
+import type { PartTask } from '../engine/cooperative.ts';
 import type { EngineName } from '../engine/engines.ts';
 
 /** Fixed for a pool's lifetime; every worker gets them as its workerData. */
@@ -17,8 +18,26 @@ export interface ProveJob {
   readonly enqueuedAt: number;
   /** Only load the model (witness calculator, prepared key) so later proofs start warm. */
   readonly warmOnly?: boolean;
-  /** Test builds only (ZKINFER_TEST_HOOKS=1): the worker exits mid-job, as a crash would. */
-  readonly testCrash?: boolean;
+  /**
+   * A part of a proof shared among workers (engine/cooperative.ts): "witness" computes the witness
+   * and answers a WitnessPartResult; the others answer the engine's PartResult.
+   */
+  readonly part?: { readonly kind: 'witness' } | PartTask;
+  /**
+   * Test builds only (ZKINFER_TEST_HOOKS=1): the worker exits mid-job, as a crash would — on any
+   * task of the job, or only on the part of that kind.
+   */
+  readonly testCrash?: boolean | PartTask['kind'];
+}
+
+/** What a worker answers to a job's "witness" part. */
+export interface WitnessPartResult {
+  /** The witness values, 32 bytes little-endian each. */
+  readonly witness: Uint8Array;
+  readonly publicSignals: string[];
+  readonly domainSize: number;
+  readonly witnessMs: number;
+  readonly threadId: number;
 }
 
 /** What a worker answers to a `warmOnly` job. */
@@ -33,4 +52,6 @@ export interface ProveJobResult {
   readonly engine: EngineName;
   readonly timings: { readonly queueMs: number; readonly witnessMs: number; readonly proveMs: number };
   readonly threadId: number;
+  /** Workers that shared the proof, when more than one did. */
+  readonly cooperative?: number;
 }

@@ -1,8 +1,16 @@
 import { threadId, workerData } from 'node:worker_threads';
 import { buildBn128 } from 'ffjavascript';
+import { type PartResult, runPart } from '../engine/cooperative.ts';
 import { createEngine, DEFAULT_ENGINE, type EngineName } from '../engine/engines.ts';
+import { wtnsValues } from '../engine/zkeyFile.ts';
 import { loadWitnessCalculator, type WitnessCalculator } from '../witnessCalculator.ts';
-import type { ProveJob, ProveJobResult, WarmJobResult, WorkerSettings } from './messages.ts';
+import type {
+  ProveJob,
+  ProveJobResult,
+  WarmJobResult,
+  WitnessPartResult,
+  WorkerSettings,
+} from './messages.ts';
 
 const settings = (workerData ?? {}) as Partial<WorkerSettings>;
 
@@ -37,11 +45,39 @@ function calculator(wasmPath: string): Promise<WitnessCalculator> {
   return entry;
 }
 
-/** The whole worker boundary: one job in, one proof out. */
-export default async function prove(job: ProveJob): Promise<ProveJobResult | WarmJobResult> {
+/** A part of a proof shared among workers: every worker holds the same prepared model. */
+async function provePart(
+  job: ProveJob,
+  part: NonNullable<ProveJob['part']>,
+): Promise<WitnessPartResult | PartResult> {
+  if (!engine.prepared) throw new Error(`the ${engine.name} engine cannot share a proof among workers`);
+  if (part.kind !== 'witness') return runPart(await engine.prepared(job.zkeyPath), part);
+  const t0 = performance.now();
+  const wtns = await (await calculator(job.wasmPath)).calculateWTNSBin(
+    job.circuitInput as Record<string, unknown>,
+    true,
+  );
+  const witnessMs = Math.round(performance.now() - t0);
+  const model = await engine.prepared(job.zkeyPath);
+  const witness = wtnsValues(wtns, model.key.nVars);
+  return {
+    witness,
+    publicSignals: model.publicSignals(witness),
+    domainSize: model.key.domainSize,
+    witnessMs,
+    threadId,
+  };
+}
+
+/** The whole worker boundary: one job (or one part of a shared proof) in, one answer out. */
+export default async function prove(
+  job: ProveJob,
+): Promise<ProveJobResult | WarmJobResult | WitnessPartResult | PartResult> {
   const queueMs = Math.max(0, performance.timeOrigin + performance.now() - job.enqueuedAt);
-  if (job.testCrash && process.env['ZKINFER_TEST_HOOKS'] === '1') process.exit(70);
+  const crash = job.testCrash === true || (job.testCrash !== undefined && job.testCrash === job.part?.kind);
+  if (crash && process.env['ZKINFER_TEST_HOOKS'] === '1') process.exit(70);
   await curveReady;
+  if (job.part) return provePart(job, job.part);
   const wc = await calculator(job.wasmPath);
   if (job.warmOnly) {
     const w0 = performance.now();

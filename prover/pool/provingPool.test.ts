@@ -49,7 +49,36 @@ describe('ProvingPool', () => {
       expect(r.publicSignals.at(-1)).toBe(String(1000 + i));
     }
     expect(new Set(results.map((r) => r.threadId)).size).toBe(2);
+    // jobs submitted together each take a worker: none is shared
+    expect(results.map((r) => r.cooperative)).toEqual([undefined, undefined, undefined, undefined]);
   }, 120_000);
+
+  it('a job alone on an idle pool is shared by every idle worker, and its proof verifies', async () => {
+    for (const i of [6, 7]) {
+      const r = await pool.prove(job(i), { deadlineMs: 60_000 });
+      expect(r.cooperative).toBe(2);
+      expect(await verifyProof(vkey, r.publicSignals, r.proof)).toEqual({ ok: true });
+      expect(r.publicSignals.at(-1)).toBe(String(1000 + i));
+    }
+    const single = new ProvingPool({ workers: 2, maxQueue: 2, cooperative: false });
+    try {
+      const r = await single.prove(job(8), { deadlineMs: 60_000 });
+      expect(r.cooperative).toBeUndefined();
+      expect(await verifyProof(vkey, r.publicSignals, r.proof)).toEqual({ ok: true });
+    } finally {
+      await single.close();
+    }
+  }, 120_000);
+
+  it('a worker that dies in a part of a shared proof fails only that proof; shared proofs go on', async () => {
+    for (const part of ['front', 'h', 'finish'] as const) {
+      const crash = pool.prove({ ...job(0), testCrash: part }, { deadlineMs: 60_000 });
+      await expect(crash).rejects.toMatchObject({ poolCode: 'WORKER_FAILED' });
+      const r = await pool.prove(job(1), { deadlineMs: 60_000 });
+      expect(r.cooperative).toBe(2);
+      expect(await verifyProof(vkey, r.publicSignals, r.proof)).toEqual({ ok: true });
+    }
+  }, 180_000);
 
   it('a worker that dies mid-proof fails only its job; the next 10 jobs succeed', async () => {
     const crash = pool.prove({ ...job(0), testCrash: true }, { deadlineMs: 60_000 });

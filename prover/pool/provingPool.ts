@@ -1,10 +1,17 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { ZkinferError } from '../../protocol/errors.ts';
+import { type PartResult, proveCooperatively, splitRange } from '../engine/cooperative.ts';
 import { DEFAULT_ENGINE, type EngineName } from '../engine/engines.ts';
 import type { Prover } from '../prover.ts';
 import { AdmissionQueue } from './admissionQueue.ts';
-import type { ProveJob, ProveJobResult, WarmJobResult, WorkerSettings } from './messages.ts';
+import type {
+  ProveJob,
+  ProveJobResult,
+  WarmJobResult,
+  WitnessPartResult,
+  WorkerSettings,
+} from './messages.ts';
 
 export type PoolErrorCode =
   | 'QUEUE_FULL'
@@ -38,6 +45,11 @@ export interface PoolOptions {
   readonly tableBudgetBytes?: number;
   /** Models each worker keeps warm. */
   readonly maxModels?: number;
+  /**
+   * native-cache: a job that finds two or more workers idle and nothing waiting is proved by all
+   * of them together (engine/cooperative.ts), for lower latency (default true).
+   */
+  readonly cooperative?: boolean;
 }
 
 /** How a job is admitted: its deadline, a cancellation signal, and its priority (the caller's stake). */
@@ -71,7 +83,13 @@ export class ProvingPool implements Prover {
   private readonly piscina: Piscina;
   private readonly waiting: AdmissionQueue<Pending>;
   private avgMs: number;
+  /** Worker slots taken (a shared proof takes several). */
   private running = 0;
+  /** Jobs being proved (a shared proof is one). */
+  private jobsRunning = 0;
+  /** Jobs that found a worker free, started together at the end of the current tick. */
+  private incoming: Pending[] = [];
+  private readonly cooperative: boolean;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -81,6 +99,7 @@ export class ProvingPool implements Prover {
     this.waiting = new AdmissionQueue(this.maxQueue);
     this.avgMs = options.initialProveMs ?? 1000;
     this.engine = options.engine ?? DEFAULT_ENGINE;
+    this.cooperative = (options.cooperative ?? true) && this.engine === 'native-cache';
     const workerData: WorkerSettings = {
       engine: this.engine,
       maxModels: options.maxModels ?? 4,
@@ -103,12 +122,12 @@ export class ProvingPool implements Prover {
 
   /** Jobs being proved right now. */
   get inFlight(): number {
-    return this.running;
+    return this.jobsRunning;
   }
 
   /** Expected time until a job of this priority submitted now is done (only equal or higher priorities go first). */
   estimateMs(priority = 0): number {
-    const ahead = this.running + this.waiting.aheadOf(priority);
+    const ahead = this.running + this.incoming.length + this.waiting.aheadOf(priority);
     return (Math.floor(ahead / this.workers) + 1) * this.avgMs;
   }
 
@@ -136,7 +155,12 @@ export class ProvingPool implements Prover {
       const timeout = AbortSignal.timeout(options.deadlineMs);
       const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
       const p: Pending = { job, options, timeout, signal, resolve, reject };
-      if (this.running < this.workers) return this.start(p);
+      if (this.running + this.incoming.length < this.workers) {
+        // started at the end of this tick: jobs submitted together (a sliced request's slices)
+        // each get a worker instead of the first taking all of them
+        if (this.incoming.push(p) === 1) queueMicrotask(() => this.startIncoming());
+        return;
+      }
       const admitted = this.waiting.offer(p, priority);
       if (!admitted.admitted) {
         return reject(new PoolError('QUEUE_FULL', `the proving queue is full (${this.maxQueue} waiting)`));
@@ -161,8 +185,73 @@ export class ProvingPool implements Prover {
     });
   }
 
+  private startIncoming(): void {
+    const ready = this.incoming.splice(0);
+    const alone = ready.length === 1 && this.waiting.size === 0;
+    for (const p of ready) {
+      if (p.signal.aborted) {
+        p.reject(this.abortError(p));
+        continue;
+      }
+      const idle = this.workers - this.running;
+      if (alone && this.cooperative && idle >= 2) this.startShared(p, idle);
+      else this.start(p);
+    }
+    this.settle();
+  }
+
+  /**
+   * One proof on `k` workers: the witness on one, then the parts (engine/cooperative.ts) on all.
+   * It holds k slots until it ends; a part that fails (a worker dying) fails only this proof.
+   * Its time does not refine the per-proof estimate, which is for one worker per proof (the
+   * pool's mode under load, where refusals depend on it).
+   */
+  private startShared(p: Pending, k: number): void {
+    this.running += k;
+    this.jobsRunning++;
+    const enqueuedAt = performance.timeOrigin + performance.now();
+    const run = <T>(part: NonNullable<ProveJob['part']>) =>
+      this.piscina.run({ ...p.job, part, enqueuedAt } satisfies ProveJob, { signal: p.signal }) as Promise<T>;
+    const t0 = performance.now();
+    (async (): Promise<ProveJobResult> => {
+      const w = await run<WitnessPartResult>({ kind: 'witness' });
+      const t1 = performance.now();
+      const proof = await proveCooperatively(
+        (task) => run<PartResult>(task),
+        w.witness,
+        w.domainSize,
+        splitRange(w.domainSize, k),
+      );
+      return {
+        proof,
+        publicSignals: w.publicSignals,
+        engine: this.engine,
+        timings: {
+          queueMs: 0,
+          witnessMs: Math.round(t1 - t0),
+          proveMs: Math.round(performance.now() - t1),
+        },
+        threadId: w.threadId,
+        cooperative: k,
+      };
+    })()
+      .then(p.resolve, (cause: unknown) => p.reject(this.failure(p, cause)))
+      .finally(() => {
+        this.running -= k;
+        this.jobsRunning--;
+        this.settle();
+      });
+  }
+
+  private failure(p: Pending, cause: unknown): PoolError {
+    return p.signal.aborted
+      ? this.abortError(p, cause)
+      : new PoolError('WORKER_FAILED', `the proving worker failed: ${(cause as Error).message}`, cause);
+  }
+
   private start(p: Pending): void {
     this.running++;
+    this.jobsRunning++;
     (
       this.piscina.run(
         { ...p.job, enqueuedAt: performance.timeOrigin + performance.now() },
@@ -175,28 +264,26 @@ export class ProvingPool implements Prover {
           this.avgMs = 0.8 * this.avgMs + 0.2 * spent;
           p.resolve(result);
         },
-        (cause: unknown) => {
-          if (p.signal.aborted) p.reject(this.abortError(p, cause));
-          else
-            p.reject(
-              new PoolError('WORKER_FAILED', `the proving worker failed: ${(cause as Error).message}`, cause),
-            );
-        },
+        (cause: unknown) => p.reject(this.failure(p, cause)),
       )
       .finally(() => {
         this.running--;
+        this.jobsRunning--;
         this.settle();
       });
   }
 
   /** Hands free workers the next waiting jobs; wakes close() once nothing is left. */
   private settle(): void {
-    while (this.running < this.workers) {
+    while (this.running + this.incoming.length < this.workers) {
       const next = this.waiting.take();
       if (!next) break;
-      this.start(next);
+      const idle = this.workers - this.running - this.incoming.length;
+      if (this.cooperative && idle >= 2 && this.waiting.size === 0) this.startShared(next, idle);
+      else this.start(next);
     }
-    if (this.running === 0 && this.waiting.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    if (this.running === 0 && this.waiting.size === 0 && this.incoming.length === 0)
+      for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   private abortError(p: Pending, cause?: unknown): PoolError {
@@ -245,7 +332,7 @@ export class ProvingPool implements Prover {
   /** Stops taking jobs, lets running and waiting ones finish, then ends the workers. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.running > 0 || this.waiting.size > 0)
+    if (this.running > 0 || this.waiting.size > 0 || this.incoming.length > 0)
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.piscina.close();
   }
