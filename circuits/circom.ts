@@ -72,7 +72,10 @@ export async function runCircom(
         resolve({ stdout, seconds, warnings: inspectionWarnings(stdout + stderr), ...peakMiB() });
       } else if (failed) {
         const text = stripAnsi(stderr + stdout).trim();
-        const firstError = text.split('\n').find((l) => /error/i.test(l)) ?? `exit code ${code}`;
+        const outOfMemory = /memory allocation of \d+ bytes failed/.test(text);
+        const firstError = outOfMemory
+          ? "it ran out of WebAssembly's 4 GiB of memory (cut the model into smaller slices: --max-constraints)"
+          : (text.split('\n').find((l) => /error/i.test(l)) ?? `exit code ${code}`);
         reject(
           new ZkinferError('CIRCOM_FAILED', `circom failed: ${firstError}`, { details: text.slice(0, 4000) }),
         );

@@ -57,8 +57,12 @@ export interface CompileResult {
   readonly sliced?: SlicedManifest;
 }
 
-/** What a 2^18 dev ptau (zkinfer ptau dev, ~2 minutes) sets up: larger models are sliced by default. */
-export const SLICE_DEFAULT_MAX = 2 ** 18 - 64;
+/**
+ * Slices of at most ~2^17 constraints by default: circom2 runs in 32-bit WebAssembly, whose 4 GiB
+ * a conv slice of 259k constraints exhausted (one of 189k peaked at 2.7 GiB), and a 2^17 dev ptau
+ * takes about a minute to make.
+ */
+export const SLICE_DEFAULT_MAX = 2 ** 17 - 64;
 
 /**
  * ONNX file → artifact directory: quantized graph, circom source (self-contained, with the templates
