@@ -32,9 +32,17 @@ export type PartTask =
       readonly b: Uint8Array;
       readonly c: Uint8Array;
     }
-  | { readonly kind: 'finish'; readonly sums: Record<Msm, Uint8Array>; readonly hParts: Uint8Array[] };
+  | { readonly kind: 'finish'; readonly sums: Record<Msm, Uint8Array>; readonly hParts: Uint8Array[] }
+  /** The whole proof on one worker: for circuits too small to gain from sharing. */
+  | { readonly kind: 'whole'; readonly witness: Uint8Array };
 
 export type PartResult = FrontResult | { readonly h: Uint8Array } | { readonly proof: Groth16Proof };
+
+/**
+ * Below this domain size sharing a proof costs more in messages than it saves (at 2^11 a shared
+ * proof took 1.1× as long as one worker's: scripts/bench/reports/engine.md).
+ */
+export const MIN_SHARED_DOMAIN = 1 << 13;
 
 /** The front parts: every polynomial and every sum exactly once. */
 export const FRONTS: readonly { readonly polys: Poly[]; readonly msms: Msm[] }[] = [
@@ -57,6 +65,8 @@ export function runPart(model: PreparedModel, task: PartTask): PartResult {
       return { h: model.hPart(task.from, task.to, task.a, task.b, task.c) };
     case 'finish':
       return { proof: model.finishParts(task.sums, task.hParts) };
+    case 'whole':
+      return { proof: model.prove(task.witness).proof };
   }
 }
 

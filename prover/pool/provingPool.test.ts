@@ -14,11 +14,11 @@ import { PoolError, ProvingPool } from './provingPool.ts';
 let a: Artifacts;
 let pool: ProvingPool;
 let vkey: unknown;
-let job: (i: number) => {
-  wasmPath: string;
-  zkeyPath: string;
-  circuitInput: Record<string, string | string[]>;
-};
+type Job = { wasmPath: string; zkeyPath: string; circuitInput: Record<string, string | string[]> };
+let job: (i: number) => Job;
+/** A 2^13-domain circuit: large enough to be shared among idle workers. */
+let cnnJob: (i: number) => Job;
+let cnnVkey: unknown;
 
 beforeAll(async () => {
   process.env['ZKINFER_TEST_HOOKS'] = '1'; // workers inherit it: lets a job crash its worker on purpose
@@ -32,6 +32,18 @@ beforeAll(async () => {
     circuitInput: {
       in: infer(graph, inputs[i]!).quantizedInput.map((v) => toField(v).toString()),
       binding: String(1000 + i),
+    },
+  });
+  const cnn = await setUpModel('cnn-bn-digits');
+  cnnVkey = JSON.parse(await readFile(cnn.paths.vkey, 'utf8'));
+  const cnnGraph = await loadQuantGraph(cnn);
+  const cnnInputs = holdoutInputs('cnn-bn-digits');
+  cnnJob = (i) => ({
+    wasmPath: cnn.paths.wasm,
+    zkeyPath: cnn.paths.zkey,
+    circuitInput: {
+      in: infer(cnnGraph, cnnInputs[i]!).quantizedInput.map((v) => toField(v).toString()),
+      binding: String(2000 + i),
     },
   });
   pool = new ProvingPool({ workers: 2, maxQueue: 4 });
@@ -55,16 +67,22 @@ describe('ProvingPool', () => {
 
   it('a job alone on an idle pool is shared by every idle worker, and its proof verifies', async () => {
     for (const i of [6, 7]) {
-      const r = await pool.prove(job(i), { deadlineMs: 60_000 });
+      const r = await pool.prove(cnnJob(i), { deadlineMs: 60_000 });
       expect(r.cooperative).toBe(2);
+      expect(await verifyProof(cnnVkey, r.publicSignals, r.proof)).toEqual({ ok: true });
+      expect(r.publicSignals.at(-1)).toBe(String(2000 + i));
+    }
+    // a circuit below 2^13 is proved whole by one worker (sharing would cost more than it saves)
+    for (const i of [6, 7]) {
+      const r = await pool.prove(job(i), { deadlineMs: 60_000 });
+      expect(r.cooperative).toBeUndefined();
       expect(await verifyProof(vkey, r.publicSignals, r.proof)).toEqual({ ok: true });
-      expect(r.publicSignals.at(-1)).toBe(String(1000 + i));
     }
     const single = new ProvingPool({ workers: 2, maxQueue: 2, cooperative: false });
     try {
-      const r = await single.prove(job(8), { deadlineMs: 60_000 });
+      const r = await single.prove(cnnJob(8), { deadlineMs: 60_000 });
       expect(r.cooperative).toBeUndefined();
-      expect(await verifyProof(vkey, r.publicSignals, r.proof)).toEqual({ ok: true });
+      expect(await verifyProof(cnnVkey, r.publicSignals, r.proof)).toEqual({ ok: true });
     } finally {
       await single.close();
     }
@@ -72,11 +90,11 @@ describe('ProvingPool', () => {
 
   it('a worker that dies in a part of a shared proof fails only that proof; shared proofs go on', async () => {
     for (const part of ['front', 'h', 'finish'] as const) {
-      const crash = pool.prove({ ...job(0), testCrash: part }, { deadlineMs: 60_000 });
+      const crash = pool.prove({ ...cnnJob(0), testCrash: part }, { deadlineMs: 60_000 });
       await expect(crash).rejects.toMatchObject({ poolCode: 'WORKER_FAILED' });
-      const r = await pool.prove(job(1), { deadlineMs: 60_000 });
+      const r = await pool.prove(cnnJob(1), { deadlineMs: 60_000 });
       expect(r.cooperative).toBe(2);
-      expect(await verifyProof(vkey, r.publicSignals, r.proof)).toEqual({ ok: true });
+      expect(await verifyProof(cnnVkey, r.publicSignals, r.proof)).toEqual({ ok: true });
     }
   }, 180_000);
 

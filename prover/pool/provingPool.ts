@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { ZkinferError } from '../../protocol/errors.ts';
-import { type PartResult, proveCooperatively, splitRange } from '../engine/cooperative.ts';
+import type { Groth16Proof } from '../engine/cachedProver.ts';
+import { MIN_SHARED_DOMAIN, type PartResult, proveCooperatively, splitRange } from '../engine/cooperative.ts';
 import { DEFAULT_ENGINE, type EngineName } from '../engine/engines.ts';
 import type { Prover } from '../prover.ts';
 import { AdmissionQueue } from './admissionQueue.ts';
@@ -90,6 +91,8 @@ export class ProvingPool implements Prover {
   /** Jobs that found a worker free, started together at the end of the current tick. */
   private incoming: Pending[] = [];
   private readonly cooperative: boolean;
+  /** Domain size of each proving key seen in a shared proof: small ones are not shared again. */
+  private readonly domains = new Map<string, number>();
   private closed = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -194,10 +197,16 @@ export class ProvingPool implements Prover {
         continue;
       }
       const idle = this.workers - this.running;
-      if (alone && this.cooperative && idle >= 2) this.startShared(p, idle);
+      if (alone && this.shares(p, idle)) this.startShared(p, idle);
       else this.start(p);
     }
     this.settle();
+  }
+
+  /** Whether a job with `idle` workers free is shared among them. */
+  private shares(p: Pending, idle: number): boolean {
+    if (!this.cooperative || idle < 2 || p.job.warmOnly) return false;
+    return (this.domains.get(p.job.zkeyPath) ?? MIN_SHARED_DOMAIN) >= MIN_SHARED_DOMAIN;
   }
 
   /**
@@ -216,12 +225,16 @@ export class ProvingPool implements Prover {
     (async (): Promise<ProveJobResult> => {
       const w = await run<WitnessPartResult>({ kind: 'witness' });
       const t1 = performance.now();
-      const proof = await proveCooperatively(
-        (task) => run<PartResult>(task),
-        w.witness,
-        w.domainSize,
-        splitRange(w.domainSize, k),
-      );
+      this.domains.set(p.job.zkeyPath, w.domainSize);
+      const small = w.domainSize < MIN_SHARED_DOMAIN;
+      const proof = small
+        ? (await run<{ proof: Groth16Proof }>({ kind: 'whole', witness: w.witness })).proof
+        : await proveCooperatively(
+            (task) => run<PartResult>(task),
+            w.witness,
+            w.domainSize,
+            splitRange(w.domainSize, k),
+          );
       return {
         proof,
         publicSignals: w.publicSignals,
@@ -232,7 +245,7 @@ export class ProvingPool implements Prover {
           proveMs: Math.round(performance.now() - t1),
         },
         threadId: w.threadId,
-        cooperative: k,
+        ...(small ? {} : { cooperative: k }),
       };
     })()
       .then(p.resolve, (cause: unknown) => p.reject(this.failure(p, cause)))
@@ -279,7 +292,7 @@ export class ProvingPool implements Prover {
       const next = this.waiting.take();
       if (!next) break;
       const idle = this.workers - this.running - this.incoming.length;
-      if (this.cooperative && idle >= 2 && this.waiting.size === 0) this.startShared(next, idle);
+      if (this.waiting.size === 0 && this.shares(next, idle)) this.startShared(next, idle);
       else this.start(next);
     }
     if (this.running === 0 && this.waiting.size === 0 && this.incoming.length === 0)

@@ -16,6 +16,7 @@ import { type Artifacts, loadQuantGraph } from '../../circuits/artifacts.ts';
 import { toField } from '../../circuits/core/field.ts';
 import { infer } from '../../circuits/core/inference.ts';
 import { type PhaseTimes, PreparedModel } from '../../prover/engine/cachedProver.ts';
+import { ProvingPool } from '../../prover/pool/provingPool.ts';
 import { loadWitnessCalculator } from '../../prover/witnessCalculator.ts';
 import { buildOnnx } from '../../test/helpers/onnxBuilder.ts';
 import { benchModel, benchPtau, machine, percentile, ROOT, writeReport } from './benchLib.ts';
@@ -102,6 +103,7 @@ interface Result {
 }
 
 const results: Result[] = [];
+const inputs = new Map<string, Record<string, string | string[]>>();
 for (const { label, a, reps } of cases) {
   const zkey = new Uint8Array(await readFile(a.paths.zkey));
   const vkey = JSON.parse(await readFile(a.paths.vkey, 'utf8'));
@@ -109,6 +111,7 @@ for (const { label, a, reps } of cases) {
   const wc = await loadWitnessCalculator(a.paths.wasm);
   const x = Array.from({ length: a.manifest.input.size }, (_, j) => ((j * 7) % 17) / 16);
   const circuitInput = { in: infer(graph, x).quantizedInput.map((v) => toField(v).toString()), binding: '7' };
+  inputs.set(label, circuitInput);
   const witnessTimes: number[] = [];
   let wtns: Uint8Array = new Uint8Array();
   for (let i = 0; i < 3; i++) {
@@ -161,6 +164,58 @@ for (const { label, a, reps } of cases) {
   console.error(JSON.stringify(r));
 }
 
+// One proof on an idle pool of 2 workers: by one worker (cooperative: false) and shared by both,
+// alternately, whole jobs (witness + proof) as a miner sees them.
+interface Shared {
+  readonly label: string;
+  readonly oneMs: number;
+  readonly twoMs: number;
+  readonly oneProveMs: number;
+  readonly twoProveMs: number;
+  readonly allVerified: boolean;
+}
+const shared: Shared[] = [];
+for (const { label, a, reps } of cases) {
+  const vkey = JSON.parse(await readFile(a.paths.vkey, 'utf8'));
+  const job = { wasmPath: a.paths.wasm, zkeyPath: a.paths.zkey, circuitInput: inputs.get(label)! };
+  const one = new ProvingPool({ workers: 2, cooperative: false });
+  const two = new ProvingPool({ workers: 2 });
+  try {
+    for (const p of [one, two]) {
+      await p.warm([{ ...job, sampleInput: job.circuitInput }]);
+      await p.prove(job, { deadlineMs: 600_000 }); // JIT of the part functions
+    }
+    const t: Record<'one' | 'two', number[]> = { one: [], two: [] };
+    const prove: Record<'one' | 'two', number[]> = { one: [], two: [] };
+    let allVerified = true;
+    for (let i = 0; i < Math.max(5, reps); i++) {
+      for (const [k, p] of [
+        ['one', one],
+        ['two', two],
+      ] as const) {
+        const t0 = performance.now();
+        const r = await p.prove(job, { deadlineMs: 600_000 });
+        t[k].push(performance.now() - t0);
+        prove[k].push(r.timings.proveMs);
+        allVerified &&= (k === 'two') === (r.cooperative === 2);
+        allVerified &&= await snarkjs.groth16.verify(vkey, r.publicSignals, r.proof);
+      }
+    }
+    shared.push({
+      label,
+      oneMs: round(median(t.one)),
+      twoMs: round(median(t.two)),
+      oneProveMs: round(median(prove.one)),
+      twoProveMs: round(median(prove.two)),
+      allVerified,
+    });
+    console.error(JSON.stringify(shared.at(-1)));
+  } finally {
+    await one.close();
+    await two.close();
+  }
+}
+
 const md = [
   '# Proving engine — one proof, one thread',
   '',
@@ -195,8 +250,23 @@ const md = [
       `| ${r.label} | ${r.zkeyMB} | ${r.engineMB} | ${r.hTable.rows} × ${r.hTable.c} bits | ${r.prepareMs} |`,
   ),
   '',
+  'Each worker holds its own prepared copy of a model: the engine memory above is also what every',
+  'additional worker adds for that model.',
+  '',
+  '## One proof shared by two idle workers (pool, whole jobs)',
+  '',
+  'An idle 2-worker pool proving one job at a time, by one worker (`cooperative: false`) and shared by',
+  'both (engine/cooperative.ts), alternately; medians. The witness is computed by one worker either way.',
+  '',
+  '| circuit | 1 worker: job ms (prove) | 2 workers: job ms (prove) | ratio, job | ratio, prove | all proofs verify |',
+  '|---|---:|---:|---:|---:|---|',
+  ...shared.map(
+    (r) =>
+      `| ${r.label} | ${r.oneMs} (${r.oneProveMs}) | ${r.twoMs} (${r.twoProveMs}) | **${(r.twoMs / r.oneMs).toFixed(2)}** | ${(r.twoProveMs / r.oneProveMs).toFixed(2)} | ${r.allVerified ? 'yes' : 'NO'} |`,
+  ),
+  '',
 ].join('\n');
-const path = await writeReport('engine', md, { machine: machine(), results });
+const path = await writeReport('engine', md, { machine: machine(), results, shared });
 console.log(md);
 console.error(`report: ${path}`);
 await curve.terminate();
