@@ -5,7 +5,6 @@ import {
   constIn,
   type DynValue,
   dynOf,
-  emitAdd,
   emitAffine,
   emitFn,
   emitLinear,
@@ -127,7 +126,13 @@ export function lowerActivation(ctx: LowerContext, ins: readonly (Value | undefi
   }
 }
 
-/** clip(x, lo, hi) = lo + relu(x − lo) − relu(x − hi); a missing bound is no bound. */
+/**
+ * clip(x, lo, hi) = hi − relu(hi − lo − relu(x − lo)); a missing bound is no bound (max(x, lo) =
+ * lo + relu(x − lo), min(x, hi) = hi − relu(hi − x)). Nested this way, interval arithmetic proves
+ * the output within [lo, hi] exactly — the form lo + relu(x − lo) − relu(x − hi) computes the same
+ * values, but its proven range grows with x's, and through a stack of ReLU6 layers the ranges (and
+ * every range check after them) would widen layer by layer.
+ */
 export function clip(
   ctx: LowerContext,
   x: DynValue,
@@ -141,16 +146,15 @@ export function clip(
       `${ctx.node.opType} node "${name}" clips to an empty range [${lo}, ${hi}]`,
     );
   }
-  let out: DynValue = x;
-  if (lo !== undefined) {
-    const r = emitRelu(ctx, emitAffine(ctx, x, 1, -lo, `${name}/minus-lo`), `${name}/above-lo`);
-    out = emitAffine(ctx, r, 1, lo, hi === undefined ? undefined : `${name}/low-clipped`);
+  if (lo === undefined && hi === undefined) return x;
+  if (lo === undefined) {
+    const over = emitRelu(ctx, emitAffine(ctx, x, -1, hi!, `${name}/hi-minus`), `${name}/below-hi`);
+    return emitAffine(ctx, over, -1, hi!, `${name}/high-clipped`);
   }
-  if (hi !== undefined) {
-    const r = emitRelu(ctx, emitAffine(ctx, x, 1, -hi, `${name}/minus-hi`), `${name}/above-hi`);
-    out = emitAdd(ctx, out, r, -1);
-  }
-  return out;
+  const r = emitRelu(ctx, emitAffine(ctx, x, 1, -lo, `${name}/minus-lo`), `${name}/above-lo`);
+  if (hi === undefined) return emitAffine(ctx, r, 1, lo, `${name}/low-clipped`);
+  const room = emitRelu(ctx, emitAffine(ctx, r, -1, hi - lo, `${name}/room`), `${name}/room-left`);
+  return emitAffine(ctx, room, -1, hi, `${name}/clipped`);
 }
 
 function scalarOf(ctx: LowerContext, c: ConstValue): number {
