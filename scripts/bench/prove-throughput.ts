@@ -37,8 +37,12 @@ const inputs = Array.from({ length: proofs }, (_, i) => {
   return { in: infer(graph, x).quantizedInput.map((v) => toField(v).toString()), binding: String(i + 1) };
 });
 
-async function runPool(workers: number, engine: EngineName = DEFAULT_ENGINE): Promise<Row> {
-  const pool = new ProvingPool({ workers, maxQueue: proofs, engine });
+async function runPool(
+  workers: number,
+  engine: EngineName = DEFAULT_ENGINE,
+  cooperative = true,
+): Promise<Row> {
+  const pool = new ProvingPool({ workers, maxQueue: proofs, engine, cooperative });
   // warm every worker (wasm, prepared key) before timing, as a miner does at start-up
   await pool.warm([{ wasmPath: a.paths.wasm, zkeyPath: a.paths.zkey, sampleInput: inputs[0]! }]);
   await Promise.all(
@@ -63,8 +67,36 @@ async function runPool(workers: number, engine: EngineName = DEFAULT_ENGINE): Pr
   const seconds = (performance.now() - started) / 1000;
   await pool.close();
   return row(
-    `pool, ${engine} engine (${workers} warm worker${workers > 1 ? 's' : ''})`,
+    `pool, ${engine} engine (${workers} warm worker${workers > 1 ? 's' : ''}${cooperative ? '' : ', sharing off'})`,
     workers,
+    seconds,
+    latencies,
+  );
+}
+
+/** One job at a time on an idle pool of every core: latency by one worker and shared by all. */
+async function idleLatency(cooperative: boolean): Promise<Row> {
+  const pool = new ProvingPool({ workers: cores, maxQueue: proofs, cooperative });
+  await pool.warm([{ wasmPath: a.paths.wasm, zkeyPath: a.paths.zkey, sampleInput: inputs[0]! }]);
+  await pool.prove(
+    { wasmPath: a.paths.wasm, zkeyPath: a.paths.zkey, circuitInput: inputs[0]! },
+    { deadlineMs: 600_000 },
+  );
+  const latencies: number[] = [];
+  const started = performance.now();
+  for (const circuitInput of inputs) {
+    const t = performance.now();
+    await pool.prove(
+      { wasmPath: a.paths.wasm, zkeyPath: a.paths.zkey, circuitInput },
+      { deadlineMs: 600_000 },
+    );
+    latencies.push(performance.now() - t);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await pool.close();
+  return row(
+    `idle pool (${cores} workers), one job at a time, sharing ${cooperative ? 'on' : 'off'}`,
+    1,
     seconds,
     latencies,
   );
@@ -129,6 +161,10 @@ for (let w = 1; w <= cores; w++) {
   rows.push(await runPool(w));
   console.error(JSON.stringify(rows.at(-1)));
 }
+const fullLoadNoSharing = await runPool(cores, DEFAULT_ENGINE, false);
+console.error(JSON.stringify(fullLoadNoSharing));
+const idle = { off: await idleLatency(false), on: await idleLatency(true) };
+console.error(JSON.stringify(idle));
 const snarkjsPool = await runPool(cores, 'snarkjs');
 console.error(JSON.stringify(snarkjsPool));
 const baselineCount = Math.max(4, Math.ceil(proofs / 2));
@@ -146,6 +182,8 @@ const ratios = {
   scaling: Math.round((poolMax.perMinute / pool1.perMinute) * 100) / 100,
   vsBaselineSameConcurrency: Math.round((poolMax.perMinute / baseSame.perMinute) * 100) / 100,
   vsBaselineOneProcess: Math.round((poolMax.perMinute / rows[cores]!.perMinute) * 100) / 100,
+  fullLoadSharingOnVsOff: Math.round((poolMax.perMinute / fullLoadNoSharing.perMinute) * 100) / 100,
+  idleLatencySharedVsOne: Math.round((idle.on.p50Ms / idle.off.p50Ms) * 100) / 100,
 };
 const md = [
   `# Proving throughput — ${modelName} (${a.manifest.circuit.constraints} constraints)`,
@@ -154,13 +192,15 @@ const md = [
   '',
   '| method | concurrency | proofs | seconds | proofs/min | p50 ms | p95 ms |',
   '|---|---:|---:|---:|---:|---:|---:|',
-  ...[...rows.slice(0, cores), snarkjsPool, ...rows.slice(cores)].map(
+  ...[...rows.slice(0, cores), fullLoadNoSharing, idle.off, idle.on, snarkjsPool, ...rows.slice(cores)].map(
     (r) =>
       `| ${r.method} | ${r.concurrency} | ${r.proofs} | ${r.seconds} | ${r.perMinute} | ${r.p50Ms} | ${r.p95Ms} |`,
   ),
   '',
   `- native-cache engine vs the same pool proving with snarkjs, ${cores} workers: **${ratios.engineVsSnarkjsPool}×**`,
   `- pool at ${cores} workers vs 1 worker: **${ratios.scaling}×**`,
+  `- full load (every job submitted at once), sharing on vs off: **${ratios.fullLoadSharingOnVsOff}×** throughput (jobs under load take one worker each)`,
+  `- idle pool, one job at a time, p50 latency shared vs one worker: **${ratios.idleLatencySharedVsOne}×** (circuits below 2^13 are never shared)`,
   `- pool at ${cores} workers vs one snarkjs process per proof, ${cores} at a time: **${ratios.vsBaselineSameConcurrency}×**`,
   `- pool at ${cores} workers vs one snarkjs process per proof, one at a time: **${ratios.vsBaselineOneProcess}×**`,
   '',
@@ -169,7 +209,7 @@ const path = await writeReport(`prove-throughput-${modelName}`, md, {
   model: modelName,
   constraints: a.manifest.circuit.constraints,
   machine: machine(),
-  rows: [...rows, snarkjsPool],
+  rows: [...rows, fullLoadNoSharing, idle.off, idle.on, snarkjsPool],
   ratios,
 });
 console.log(md);
