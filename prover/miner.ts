@@ -279,6 +279,8 @@ async function startProver(config: MinerConfig, served: ServedModels, log: Logge
     ...(config.maxQueue === undefined ? {} : { maxQueue: config.maxQueue }),
     engine: config.engine,
     tableBudgetBytes: config.engineTableBudgetMB * 2 ** 20,
+    // every circuit served stays warm: a sliced model's slices take turns on each worker
+    maxModels: Math.max(4, circuitsOf(served).length),
   });
   try {
     const warmMs = await pool.warm(circuitsOf(served).map(warmJob));
