@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openArtifacts } from '../circuits/artifacts.ts';
+import { makeDevPtau } from '../circuits/setup/devPtau.ts';
 import { hotkeyFromUri } from '../protocol/keys.ts';
 import { type MinerProcess, startMinerProcess } from '../prover/minerProcess.ts';
 import { Validator } from '../verifier/validator.ts';
@@ -17,23 +18,20 @@ import {
   ROOT,
 } from './helpers/fixtures.ts';
 
-// The slow run: the LSTM and GRU fixtures (2^15 circuits) set up, proved through the CLI and through
-// a real miner and validator. They need a prepared ptau of at least 2^15 (`zkinfer ptau dev --power
-// 16 --out .zkinfer-cache/ptau/dev-pot16.ptau` makes one in ~33 s (scripts/bench/reports/ptau-dev.md), or ZKINFER_PTAU names
-// one); `npm test` leaves them out because their setups and proofs take minutes the suite's budget
-// does not have. Their compilation, faithfulness and witnesses run in every `npm test`
-// (test/nonlinear.test.ts).
+// The LSTM and GRU fixtures (2^15 circuits) set up, proved through the CLI and through a real miner
+// and validator. They need a prepared ptau of at least 2^15: ZKINFER_PTAU names one, or the test
+// makes a dev ptau of 2^15 once under .zkinfer-cache/ptau (~20 s), whose kept secrets make each setup
+// take seconds. Their compilation, faithfulness and witnesses are also in test/nonlinear.test.ts.
 
-const PTAU = process.env['ZKINFER_PTAU'] ?? join(ROOT, '.zkinfer-cache', 'ptau', 'dev-pot16.ptau');
-const available = existsSync(PTAU);
-if (!available) {
-  console.log(
-    `recurrentProving: skipped, no ptau of 2^15 or more at ${PTAU} (make one with "zkinfer ptau dev --power 16 --out ${PTAU}", or set ZKINFER_PTAU, to prove the LSTM and GRU fixtures)`,
-  );
+const PTAU = process.env['ZKINFER_PTAU'] ?? join(ROOT, '.zkinfer-cache', 'ptau', 'dev-pot15.ptau');
+if (!existsSync(PTAU) || !existsSync(`${PTAU}.json`)) {
+  if (process.env['ZKINFER_PTAU']) throw new Error(`ZKINFER_PTAU names ${PTAU}, which does not exist`);
+  await mkdir(dirname(PTAU), { recursive: true });
+  await makeDevPtau(15, PTAU);
 }
 const MODELS: readonly NonlinearModel[] = ['lstm-sunspots', 'gru-digits'];
 
-describe.skipIf(!available).each(MODELS)('%s, proved (slow: needs a 2^15 ptau)', (m) => {
+describe.each(MODELS)('%s, proved with a 2^15 ptau', (m) => {
   let miners: MinerProcess[] = [];
   afterAll(async () => {
     await Promise.all(miners.map((p) => p.stop()));
