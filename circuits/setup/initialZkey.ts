@@ -7,6 +7,7 @@ import { type FixedBase, fixedBase, generatorTimes } from '../../prover/engine/g
 import { CurveHeap } from '../../prover/engine/wasmCurve.ts';
 import { readSection, readSectionTable } from '../binSections.ts';
 import { FIELD_MODULUS as R } from '../core/field.ts';
+import { readR1csInfo } from '../r1csInfo.ts';
 import { BATCH, Writer } from './binWriter.ts';
 import { generatorBytes, Q } from './bn254.ts';
 import { requiredPower } from './ptauInfo.ts';
@@ -47,27 +48,20 @@ interface R1cs {
 }
 
 async function readR1cs(path: string): Promise<R1cs> {
+  const info = await readR1csInfo(path);
   const fh = await open(path, 'r');
   try {
     const table = await readSectionTable(fh, 'r1cs', path);
     const h = await readSection(fh, table, 1, path);
-    const n8 = h.readUInt32LE(0);
-    if (n8 !== 32 || readLE(h.subarray(4, 36)) !== R)
+    if (h.readUInt32LE(0) !== 32 || readLE(h.subarray(4, 36)) !== R)
       throw new ZkinferError('ARTIFACT_INVALID', `${path} is not over BN254's scalar field`);
-    let o = 36;
-    const u32 = () => {
-      const v = h.readUInt32LE(o);
-      o += 4;
-      return v;
-    };
-    const nVars = u32();
-    const nPubOut = u32();
-    const nPubIn = u32();
-    u32(); // private inputs
-    o += 8; // labels
-    const nConstraints = u32();
     const constraints = await readSection(fh, table, 2, path);
-    return { nVars, nPublic: nPubOut + nPubIn, nConstraints, constraints };
+    return {
+      nVars: info.nWires,
+      nPublic: info.nPubOut + info.nPubIn,
+      nConstraints: info.nConstraints,
+      constraints,
+    };
   } finally {
     await fh.close();
   }
