@@ -94,7 +94,7 @@ describe.each(CIRCUITS.map((c) => c.name))('native-cache engine on %s', (name) =
 
   it('a proof shared among workers (fronts, H in any ranges, finish) verifies, whoever runs each part', async () => {
     const c = circuits.get(name)!;
-    const n = parseZkey(c.zkey).domainSize;
+    const { domainSize: n, nVars } = c.models[0]!.key;
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.integer({ min: 0, max: n }), { maxLength: 4 }),
@@ -110,8 +110,9 @@ describe.each(CIRCUITS.map((c) => c.name))('native-cache engine on %s', (name) =
           );
           let k = 0;
           const run = async (t: PartTask) => runPart(c.models[workerOf[k++ % workerOf.length]!]!, t);
-          const proof = await proveCooperatively(run, wtnsValues(wtns, parseZkey(c.zkey).nVars), n, ranges);
-          const publicSignals = c.models[0]!.publicSignals(wtnsValues(wtns, parseZkey(c.zkey).nVars));
+          const witness = wtnsValues(wtns, nVars);
+          const proof = await proveCooperatively(run, witness, n, ranges);
+          const publicSignals = c.models[0]!.publicSignals(witness);
           expect(await snarkjs.groth16.verify(c.vkey, publicSignals, proof)).toBe(true);
         },
       ),
