@@ -3,6 +3,7 @@ import { infer } from '../circuits/core/inference.ts';
 import type { QuantGraph } from '../circuits/core/quantGraph.ts';
 import { type SlicedModel, sliceQuantizedInputs } from '../circuits/slicedModel.ts';
 import type { ProveInferenceResponse } from '../protocol/synapses.ts';
+import type { ProveJobResult } from './pool/messages.ts';
 import type { ProveOptions } from './pool/provingPool.ts';
 import type { Prover } from './prover.ts';
 
@@ -15,8 +16,18 @@ export interface ServedSliced {
 }
 
 /**
+ * The slices' indices, largest circuit first: the order they are submitted in. Workers take jobs
+ * in submission order, so the longest proofs start first and the request does not end on one
+ * worker finishing a large slice while the others sit idle (longest-processing-time-first).
+ */
+export function largestFirst(m: SlicedModel): number[] {
+  const size = (k: number) => m.slices[k]!.manifest.circuit.constraints;
+  return m.slices.map((_, k) => k).sort((p, q) => size(q) - size(p) || p - q);
+}
+
+/**
  * Proves a sliced model's challenge: one reference run gives every boundary, then all slices go
- * to the prover at once, so they prove in parallel on as many workers (or fleet nodes) as there are. The answer
+ * to the prover at once (largest first), so they prove in parallel on as many workers (or fleet nodes) as there are. The answer
  * carries every slice proof in order; its top-level proof is the last slice's.
  */
 export async function proveSlicedAnswer(
@@ -35,22 +46,23 @@ export async function proveSlicedAnswer(
     m.graphs[last]!,
     inputs[last]!.map((v) => Number(v) / 2 ** lastInput.scale),
   );
-  const results = await Promise.all(
-    m.sliced.slices.map((a, k) =>
-      prover.prove(
-        {
-          modelId: a.manifest.setup!.modelId,
-          wasmPath: a.paths.wasm,
-          zkeyPath: a.paths.zkey,
-          circuitInput: {
-            in: inputs[k]!.map((v) => toField(v).toString()),
-            binding: binding.toString(),
-          },
+  const proofs: Promise<ProveJobResult>[] = [];
+  for (const k of largestFirst(m.sliced)) {
+    const a = m.sliced.slices[k]!;
+    proofs[k] = prover.prove(
+      {
+        modelId: a.manifest.setup!.modelId,
+        wasmPath: a.paths.wasm,
+        zkeyPath: a.paths.zkey,
+        circuitInput: {
+          in: inputs[k]!.map((v) => toField(v).toString()),
+          binding: binding.toString(),
         },
-        options,
-      ),
-    ),
-  );
+      },
+      options,
+    );
+  }
+  const results = await Promise.all(proofs);
   const lastProof = results[last]!;
   // the request's latency: the slowest slice, queue included
   const ms = Math.max(...results.map((r) => r.timings.queueMs + r.timings.witnessMs + r.timings.proveMs));
