@@ -8,8 +8,14 @@ import { toField } from '../circuits/core/field.ts';
 import { infer } from '../circuits/core/inference.ts';
 import { setupArtifacts } from '../circuits/setup/setup.ts';
 import { ZkinferError } from '../protocol/errors.ts';
-import { PreparedModel } from '../prover/engine/cachedProver.ts';
-import { type PartTask, proveCooperatively, runPart } from '../prover/engine/cooperative.ts';
+import { MSMS, POLYS, PreparedModel } from '../prover/engine/cachedProver.ts';
+import {
+  type CostProfile,
+  type PartTask,
+  planShare,
+  proveCooperatively,
+  runPart,
+} from '../prover/engine/cooperative.ts';
 import { createEngine } from '../prover/engine/engines.ts';
 import { parseZkey, wtnsValues } from '../prover/engine/zkeyFile.ts';
 import { loadWitnessCalculator, type WitnessCalculator } from '../prover/witnessCalculator.ts';
@@ -92,17 +98,28 @@ describe.each(CIRCUITS.map((c) => c.name))('native-cache engine on %s', (name) =
     );
   }, 300_000);
 
-  it('a proof shared among workers (fronts, H in any ranges, finish) verifies, whoever runs each part', async () => {
+  it('a proof shared among workers verifies, whatever the plan (sums in any part, H in any ranges) and whoever runs each part', async () => {
     const c = circuits.get(name)!;
     const { domainSize: n, nVars } = c.models[0]!.key;
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.integer({ min: 0, max: n }), { maxLength: 4 }),
+        // each polynomial's front (0-2) and each sum's part: 0-2 a front, 3-7 a back
+        fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 3, maxLength: 3 }),
+        fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 4, maxLength: 4 }),
         fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 8, maxLength: 8 }),
         fc.bigInt({ min: 0n, max: 2n ** 250n }),
-        async (cuts, workerOf, binding) => {
+        async (cuts, polyAt, msmAt, workerOf, binding) => {
           const bounds = [0, ...cuts.sort((p, q) => p - q), n];
-          const ranges = bounds.slice(1).map((to, i) => [bounds[i]!, to] as [number, number]);
+          const fronts = [0, 1, 2].map((f) => ({
+            polys: POLYS.filter((_, i) => polyAt[i] === f),
+            msms: MSMS.filter((_, i) => msmAt[i] === f),
+          }));
+          const backs = bounds.slice(1).map((to, i) => ({
+            from: bounds[i]!,
+            to,
+            msms: MSMS.filter((_, j) => msmAt[j]! >= 3 && (msmAt[j]! - 3) % (bounds.length - 1) === i),
+          }));
           const wtns = await witnessFor(
             c,
             Array.from({ length: c.size }, (_, i) => ((i * 5) % 11) / 11),
@@ -111,13 +128,35 @@ describe.each(CIRCUITS.map((c) => c.name))('native-cache engine on %s', (name) =
           let k = 0;
           const run = async (t: PartTask) => runPart(c.models[workerOf[k++ % workerOf.length]!]!, t);
           const witness = wtnsValues(wtns, nVars);
-          const proof = await proveCooperatively(run, witness, n, ranges);
+          const plan = { fronts: fronts.filter((f) => f.polys.length + f.msms.length > 0), backs };
+          const { proof, costs } = await proveCooperatively(run, witness, n, plan);
           const publicSignals = c.models[0]!.publicSignals(witness);
           expect(await snarkjs.groth16.verify(c.vkey, publicSignals, proof)).toBe(true);
+          expect(costs.hMsPerPoint).toBeGreaterThan(0);
         },
       ),
       { numRuns: 4 },
     );
+  }, 300_000);
+
+  it("a proof planned by planShare from the last one's measured costs verifies", async () => {
+    const c = circuits.get(name)!;
+    const { domainSize: n, nVars } = c.models[0]!.key;
+    const witness = wtnsValues(
+      await witnessFor(
+        c,
+        Array.from({ length: c.size }, (_, i) => (i % 3) / 3),
+        9n,
+      ),
+      nVars,
+    );
+    const run = async (t: PartTask) => runPart(c.models[1]!, t);
+    let costs: CostProfile | undefined;
+    for (const workers of [2, 3, 2]) {
+      const r = await proveCooperatively(run, witness, n, planShare(n, workers, costs), costs);
+      costs = r.costs;
+      expect(await snarkjs.groth16.verify(c.vkey, c.models[0]!.publicSignals(witness), r.proof)).toBe(true);
+    }
   }, 300_000);
 
   it('two proofs of one witness differ (fresh randomness) and carry the same public signals', async () => {

@@ -63,9 +63,28 @@ export const MSMS: readonly Msm[] = ['A', 'B1', 'B2', 'C'];
 /** Where each witness sum is kept in the heap. */
 const SUM_AT: Record<Msm, string> = { A: 'piA', B1: 'piB1', B2: 'piB2', C: 'piC' };
 
+/** Milliseconds a part of a shared proof spent on each piece: what the next one is planned by. */
+export interface PartTimes {
+  /** The A/B/C evaluations of the constraints (a part that transforms any polynomial). */
+  readonly abcMs?: number;
+  /** Each polynomial's three passes to the coset. */
+  readonly polyMs: Partial<Record<Poly, number>>;
+  readonly msmMs: Partial<Record<Msm, number>>;
+  /** The H sum over a range: its milliseconds and how many points the range held. */
+  readonly h?: { readonly ms: number; readonly points: number };
+}
+
 export interface FrontResult {
   readonly evals: Partial<Record<Poly, Uint8Array>>;
   readonly sums: Partial<Record<Msm, Uint8Array>>;
+  readonly times: PartTimes;
+}
+
+/** A back part's answer: its H range's sum (a Jacobian G1 point) and any witness sums it took on. */
+export interface BackResult {
+  readonly h: Uint8Array;
+  readonly sums: Partial<Record<Msm, Uint8Array>>;
+  readonly times: PartTimes;
 }
 
 export interface EngineProof {
@@ -240,37 +259,69 @@ export class PreparedModel {
   frontPart(witness: Uint8Array, polys: readonly Poly[], msms: readonly Msm[]): FrontResult {
     const { heap, p } = this;
     const n = this.key.domainSize;
-    this.loadWitness(witness);
-    this.toCoset(polys);
-    this.pointSums(msms, witness);
+    const polyMs: Partial<Record<Poly, number>> = {};
+    let abcMs: number | undefined;
+    if (polys.length > 0) {
+      const t0 = performance.now();
+      this.loadWitness(witness);
+      abcMs = performance.now() - t0;
+      for (const x of polys) {
+        const t = performance.now();
+        this.toCoset([x]);
+        polyMs[x] = performance.now() - t;
+      }
+    }
     const evals: Partial<Record<Poly, Uint8Array>> = {};
     for (const x of polys) evals[x] = heap.read(p[x]!, n * 32);
-    const sums: Partial<Record<Msm, Uint8Array>> = {};
-    for (const m of msms) sums[m] = heap.read(p[SUM_AT[m]]!, m === 'B2' ? G2.jacobian : G1.jacobian);
-    return { evals, sums };
+    const { sums, msmMs } = this.sumsOf(msms, witness);
+    return { evals, sums, times: { ...(abcMs === undefined ? {} : { abcMs }), polyMs, msmMs } };
   }
 
   /**
-   * Σ h_j·H_j over j in [from, to), from the three coset evaluations of that range (the h_j are
-   * pointwise: a_j·b_j − c_j): a Jacobian G1 point.
+   * The second part: Σ h_j·H_j over j in [from, to), from the three coset evaluations of that range
+   * (the h_j are pointwise: a_j·b_j − c_j), and any witness sums the plan left for this phase.
    */
-  hPart(from: number, to: number, a: Uint8Array, b: Uint8Array, c: Uint8Array): Uint8Array {
+  hPart(
+    from: number,
+    to: number,
+    evals: { readonly a: Uint8Array; readonly b: Uint8Array; readonly c: Uint8Array },
+    msms: readonly Msm[] = [],
+    witness?: Uint8Array,
+  ): BackResult {
     const { heap, p } = this;
     const n = this.key.domainSize;
     if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= n))
       throw new RangeError(`an H range must lie in [0, ${n}], got [${from}, ${to})`);
-    for (const [x, v] of [
-      ['a', a],
-      ['b', b],
-      ['c', c],
-    ] as const) {
+    if (msms.length > 0 && !witness) throw new RangeError('witness sums need the witness');
+    for (const x of POLYS) {
+      const v = evals[x];
       if (v.length !== (to - from) * 32)
         throw new RangeError(`${x}: ${v.length} bytes for ${to - from} values`);
       heap.write(p[x]! + from * 32, v);
     }
+    const t0 = performance.now();
     this.joinH(from, to);
     this.hSum(from, to);
-    return heap.read(p['resH']!, G1.jacobian);
+    const h = { ms: performance.now() - t0, points: to - from };
+    const hPoint = heap.read(p['resH']!, G1.jacobian);
+    const { sums, msmMs } = this.sumsOf(msms, witness ?? new Uint8Array(0));
+    return { h: hPoint, sums, times: { polyMs: {}, msmMs, h } };
+  }
+
+  /** The chosen witness sums, read out of the heap, with each one's milliseconds. */
+  private sumsOf(
+    msms: readonly Msm[],
+    witness: Uint8Array,
+  ): { sums: Partial<Record<Msm, Uint8Array>>; msmMs: Partial<Record<Msm, number>> } {
+    const sums: Partial<Record<Msm, Uint8Array>> = {};
+    const msmMs: Partial<Record<Msm, number>> = {};
+    if (msms.length === 0) return { sums, msmMs };
+    const ms = this.pointSums(msms, witness);
+    for (const m of msms) {
+      sums[m] = this.heap.read(this.p[SUM_AT[m]]!, m === 'B2' ? G2.jacobian : G1.jacobian);
+      msmMs[m] = ms[m];
+    }
+    return { sums, msmMs };
   }
 
   /** The proof from every sum and the H parts (any number, any split), with fresh r and s. */

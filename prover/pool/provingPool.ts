@@ -2,7 +2,14 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { ZkinferError } from '../../protocol/errors.ts';
 import type { Groth16Proof } from '../engine/cachedProver.ts';
-import { MIN_SHARED_DOMAIN, type PartResult, proveCooperatively, splitRange } from '../engine/cooperative.ts';
+import {
+  type CostProfile,
+  MIN_SHARED_DOMAIN,
+  type PartResult,
+  type PartTask,
+  planShare,
+  proveCooperatively,
+} from '../engine/cooperative.ts';
 import { DEFAULT_ENGINE, type EngineName } from '../engine/engines.ts';
 import type { Prover } from '../prover.ts';
 import { AdmissionQueue } from './admissionQueue.ts';
@@ -93,6 +100,8 @@ export class ProvingPool implements Prover {
   private readonly cooperative: boolean;
   /** Domain size of each proving key seen in a shared proof: small ones are not shared again. */
   private readonly domains = new Map<string, number>();
+  /** What each proving key's last shared proof cost, part by part: the next one is planned by it. */
+  private readonly costs = new Map<string, CostProfile>();
   private closed = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -229,12 +238,7 @@ export class ProvingPool implements Prover {
       const small = w.domainSize < MIN_SHARED_DOMAIN;
       const proof = small
         ? (await run<{ proof: Groth16Proof }>({ kind: 'whole', witness: w.witness })).proof
-        : await proveCooperatively(
-            (task) => run<PartResult>(task),
-            w.witness,
-            w.domainSize,
-            splitRange(w.domainSize, k),
-          );
+        : await this.shareProof(p.job.zkeyPath, w, k, (task) => run<PartResult>(task));
       return {
         proof,
         publicSignals: w.publicSignals,
@@ -254,6 +258,20 @@ export class ProvingPool implements Prover {
         this.jobsRunning--;
         this.settle();
       });
+  }
+
+  /** One proof's parts on k workers, planned by what the model's last shared proof measured. */
+  private async shareProof(
+    zkeyPath: string,
+    w: WitnessPartResult,
+    k: number,
+    run: (task: PartTask) => Promise<PartResult>,
+  ): Promise<Groth16Proof> {
+    const previous = this.costs.get(zkeyPath);
+    const plan = planShare(w.domainSize, k, previous);
+    const { proof, costs } = await proveCooperatively(run, w.witness, w.domainSize, plan, previous);
+    this.costs.set(zkeyPath, costs);
+    return proof;
   }
 
   private failure(p: Pending, cause: unknown): PoolError {
