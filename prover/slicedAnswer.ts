@@ -27,8 +27,9 @@ export function largestFirst(m: SlicedModel): number[] {
 
 /**
  * Proves a sliced model's challenge: one reference run gives every boundary, then all slices go
- * to the prover at once (largest first), so they prove in parallel on as many workers (or fleet nodes) as there are. The answer
- * carries every slice proof in order; its top-level proof is the last slice's.
+ * to the prover at once (largest first), so they prove in parallel on as many workers (or fleet
+ * nodes) as there are. The answer carries every slice proof in order; its top-level proof is the
+ * last slice's.
  */
 export async function proveSlicedAnswer(
   prover: Prover,

@@ -9,24 +9,7 @@ import {
   planShare,
   proveCooperatively,
   type SharePlan,
-  splitRange,
 } from './cooperative.ts';
-
-describe('splitRange', () => {
-  it('covers [0, n) in order with pieces differing by at most one', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1 << 20 }), fc.integer({ min: 1, max: 64 }), (n, parts) => {
-        const r = splitRange(n, parts);
-        expect(r.length).toBe(parts);
-        expect(r[0]![0]).toBe(0);
-        expect(r.at(-1)![1]).toBe(n);
-        for (let i = 1; i < r.length; i++) expect(r[i]![0]).toBe(r[i - 1]![1]);
-        const sizes = r.map(([f, t]) => t - f);
-        expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
-      }),
-    );
-  });
-});
 
 const ms = fc.double({ min: 0, max: 5000, noNaN: true });
 const costs = fc.record({

@@ -81,12 +81,6 @@ export function defaultCosts(n: number): CostProfile {
   };
 }
 
-/** [from, to) ranges covering [0, n) in `parts` nearly equal pieces (some empty when n < parts). */
-export function splitRange(n: number, parts: number): [number, number][] {
-  const k = Math.max(1, Math.floor(parts));
-  return Array.from({ length: k }, (_, i) => [Math.floor((i * n) / k), Math.floor(((i + 1) * n) / k)]);
-}
-
 /**
  * The plan for one proof of a domain of n on `workers` workers (≥ 2) with the given costs.
  * Phase 1 puts a and b on one worker and c on another; each witness sum, largest first, goes to the
@@ -138,11 +132,14 @@ export function planShare(n: number, workers: number, costs: CostProfile = defau
 /** Shares of `amount` such that every load + share reaches one common level, or stays above it at share 0. */
 function waterFill(loads: readonly number[], amount: number): number[] {
   const sorted = [...loads].sort((p, q) => p - q);
-  let level = sorted[0]! + amount;
+  // the level when the j lowest loads share the amount; the first j whose level stays at or
+  // below the next load is the answer
+  let sum = 0;
+  let level = 0;
   for (let j = 1; j <= sorted.length; j++) {
-    // the level if the j lowest loads share the amount
-    level = (sorted.slice(0, j).reduce((t, v) => t + v, 0) + amount) / j;
-    if (j === sorted.length || level <= sorted[j]!) break;
+    sum += sorted[j - 1]!;
+    level = (sum + amount) / j;
+    if (level <= (sorted[j] ?? Number.POSITIVE_INFINITY)) break;
   }
   return loads.map((l) => Math.max(0, level - l));
 }
